@@ -1,0 +1,1 @@
+"""Device telemetry: MQTT ingest, payload protection, vendor formats, thresholds, alarms, dispatch."""

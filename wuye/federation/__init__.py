@@ -1,0 +1,1 @@
+"""Tenancy: onboarding of member firms, the OAuth 2 authorization server, scopes and roles."""

@@ -1,0 +1,1 @@
+"""Permissioned EVM ledger: contracts, node, consensus, JSON-RPC, proofs, verification."""

@@ -1,0 +1,1 @@
+"""Developer sandbox: sandbox tenants and keys, synthetic estates, simulators, mock platforms."""
