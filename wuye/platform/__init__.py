@@ -1,1 +1,1 @@
-"""Platform core: app factory, settings, database, domain (estates, owners, staff), web pages, CLI."""
+"""Platform core: app factory, settings, database, domain, web pages, CLI."""

@@ -1,0 +1,206 @@
+"""Tenancy tables: tenants (the host firm and its member firms) and their users."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import DateTime, Enum, ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from wuye.platform.db import Base, Timestamped, new_id
+
+
+class TenantKind(enum.StrEnum):
+    HOST = "host"  # the large firm that runs the platform
+    MEMBER = "member"  # a small property firm onboarded onto it
+    SANDBOX = "sandbox"  # a developer's sandbox
+
+
+class TenantStatus(enum.StrEnum):
+    PENDING = "pending"
+    ACTIVE = "active"
+    REJECTED = "rejected"
+    SUSPENDED = "suspended"
+
+
+class Role(enum.StrEnum):
+    HOST_ADMIN = "host_admin"
+    TENANT_ADMIN = "tenant_admin"
+    TENANT_STAFF = "tenant_staff"
+    OWNER = "owner"
+    REGULATOR = "regulator"
+    DEVELOPER = "developer"
+
+
+class Tenant(Base, Timestamped):
+    """A property firm on the platform (物业服务企业)."""
+
+    __tablename__ = "tenants"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    name: Mapped[str] = mapped_column(String(200), nullable=False)
+    #: 统一社会信用代码 (GB 32100-2015), 18 characters.
+    credit_code: Mapped[str] = mapped_column(String(18), unique=True, nullable=False)
+    kind: Mapped[TenantKind] = mapped_column(
+        Enum(TenantKind, native_enum=False, length=16), default=TenantKind.MEMBER, nullable=False
+    )
+    status: Mapped[TenantStatus] = mapped_column(
+        Enum(TenantStatus, native_enum=False, length=16),
+        default=TenantStatus.PENDING,
+        nullable=False,
+    )
+    #: Access tokens issued before this instant are void (suspension revokes all at once).
+    tokens_valid_after: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class User(Base, Timestamped):
+    """A person who signs in: staff of a tenant, an owner, a regulator or a developer."""
+
+    __tablename__ = "users"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    tenant_id: Mapped[str] = mapped_column(
+        String(32), ForeignKey("tenants.id", ondelete="CASCADE"), index=True, nullable=False
+    )
+    username: Mapped[str] = mapped_column(String(100), unique=True, nullable=False)
+    display_name: Mapped[str] = mapped_column(String(200), default="", nullable=False)
+    password_hash: Mapped[str] = mapped_column(String(200), nullable=False)
+    role: Mapped[Role] = mapped_column(Enum(Role, native_enum=False, length=16), nullable=False)
+    active: Mapped[bool] = mapped_column(default=True, nullable=False)
+
+
+class ApplicationStatus(enum.StrEnum):
+    PENDING = "pending"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+
+
+class Application(Base, Timestamped):
+    """A small firm's application to join the platform (入驻申请), reviewed by the host."""
+
+    __tablename__ = "tenant_applications"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    name: Mapped[str] = mapped_column(String(200), nullable=False)
+    credit_code: Mapped[str] = mapped_column(String(18), index=True, nullable=False)
+    contact_name: Mapped[str] = mapped_column(String(100), default="", nullable=False)
+    #: The contact's phone number, sealed at rest (personal data, GB/T 35273).
+    contact_phone_sealed: Mapped[bytes | None] = mapped_column(LargeBinary)
+    contact_phone_masked: Mapped[str] = mapped_column(String(32), default="", nullable=False)
+    #: The estates the firm manages: ``[{"name": ..., "address": ...}]``.
+    estates: Mapped[list[dict[str, str]]] = mapped_column(JSON, default=list, nullable=False)
+    status: Mapped[ApplicationStatus] = mapped_column(
+        Enum(ApplicationStatus, native_enum=False, length=16),
+        default=ApplicationStatus.PENDING,
+        nullable=False,
+        index=True,
+    )
+    reviewer: Mapped[str | None] = mapped_column(String(100))
+    reviewed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    reject_reason: Mapped[str | None] = mapped_column(String(500))
+    tenant_id: Mapped[str | None] = mapped_column(
+        String(32), ForeignKey("tenants.id", ondelete="SET NULL")
+    )
+
+
+class OAuthClient(Base, Timestamped, ClientMixin):
+    """An OAuth 2 client (RFC 6749 section 2) registered to one tenant.
+
+    The secret is stored as a SHA-256 digest: it is 256 bits of randomness, so a
+    slow password hash adds nothing, and Authlib only ever asks us to compare it.
+    """
+
+    __tablename__ = "oauth_clients"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    client_id: Mapped[str] = mapped_column(String(64), unique=True, nullable=False)
+    client_secret_hash: Mapped[str | None] = mapped_column(String(64))
+    tenant_id: Mapped[str] = mapped_column(
+        String(32), ForeignKey("tenants.id", ondelete="CASCADE"), index=True, nullable=False
+    )
+    name: Mapped[str] = mapped_column(String(200), nullable=False)
+    #: The role whose scopes bound this client's (client credentials act as this role).
+    role: Mapped[Role] = mapped_column(Enum(Role, native_enum=False, length=16), nullable=False)
+    redirect_uris: Mapped[list[str]] = mapped_column(JSON, default=list, nullable=False)
+    grant_types: Mapped[list[str]] = mapped_column(JSON, default=list, nullable=False)
+    response_types: Mapped[list[str]] = mapped_column(JSON, default=list, nullable=False)
+    scope: Mapped[str] = mapped_column(String(1000), default="", nullable=False)
+    token_endpoint_auth_method: Mapped[str] = mapped_column(
+        String(32), default="client_secret_basic", nullable=False
+    )
+    #: RFC 7591 metadata as registered (client_uri, contacts, ...), for display.
+    client_metadata: Mapped[dict[str, object]] = mapped_column(JSON, default=dict, nullable=False)
+    active: Mapped[bool] = mapped_column(default=True, nullable=False)
+
+    # -- authlib.oauth2.rfc6749.ClientMixin -------------------------------------------
+
+    def get_client_id(self) -> str:
+        return self.client_id
+
+    def get_default_redirect_uri(self) -> str | None:
+        # Only an unambiguous default: with several registered URIs the client must say.
+        return self.redirect_uris[0] if len(self.redirect_uris) == 1 else None
+
+    def get_allowed_scope(self, scope: str | None) -> str:
+        allowed = self.scope.split()
+        if not scope:
+            return " ".join(allowed)
+        wanted = scope.split()
+        return " ".join(s for s in allowed if s in wanted)
+
+    def check_redirect_uri(self, redirect_uri: str) -> bool:
+        """RFC 9700 section 2.1: "authorization servers MUST utilize exact string
+        matching" of redirect URIs (no prefixes, no wildcards)."""
+        return redirect_uri in self.redirect_uris
+
+    def check_client_secret(self, client_secret: str) -> bool:
+        if not self.client_secret_hash:
+            return False
+        digest = hashlib.sha256(client_secret.encode()).hexdigest()
+        return hmac.compare_digest(digest, self.client_secret_hash)
+
+    def check_endpoint_auth_method(self, method: str, endpoint: str) -> bool:
+        if endpoint == "token":
+            return method == self.token_endpoint_auth_method
+        # introspection and revocation: any secret-based method a confidential client has
+        if self.token_endpoint_auth_method == "none":
+            return method == "none"
+        return method in ("client_secret_basic", "client_secret_post")
+
+    def check_response_type(self, response_type: str) -> bool:
+        return response_type in self.response_types
+
+    def check_grant_type(self, grant_type: str) -> bool:
+        return grant_type in self.grant_types
+
+
+class AuthorizationCode(Base, Timestamped, AuthorizationCodeMixin):
+    """An authorization code (RFC 6749 section 4.1.2), stored as a digest, single use."""
+
+    __tablename__ = "oauth_authorization_codes"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True, nullable=False)
+    client_id: Mapped[str] = mapped_column(String(64), index=True, nullable=False)
+    user_id: Mapped[str] = mapped_column(
+        String(32), ForeignKey("users.id", ondelete="CASCADE"), nullable=False
+    )
+    redirect_uri: Mapped[str] = mapped_column(String(2000), default="", nullable=False)
+    scope: Mapped[str] = mapped_column(String(1000), default="", nullable=False)
+    code_challenge: Mapped[str | None] = mapped_column(String(128))
+    code_challenge_method: Mapped[str | None] = mapped_column(String(16))
+    #: The token family the code starts; a replayed code revokes it (RFC 6749 4.1.2).
+    family_id: Mapped[str] = mapped_column(String(32), default=new_id, nullable=False)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    def get_redirect_uri(self) -> str:
+        return self.redirect_uri
+
+    def get_scope(self) -> str:
+        return self.scope
+
+
+class OAuthToken(Base, AuthorizationCodeMixin.__base__ if False else object):  # type: ignore[misc]
+    pass

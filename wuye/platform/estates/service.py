@@ -1,0 +1,122 @@
+"""Estates, buildings and units: plain functions over a tenant-scoped session."""
+
+from __future__ import annotations
+
+from sqlalchemy import Select, select
+from sqlalchemy.orm import Session
+
+from wuye.platform.crud import apply_patch, flush_or_conflict, get_or_404
+from wuye.platform.estates.models import (
+    Building,
+    BuildingIn,
+    BuildingPatch,
+    Estate,
+    EstateIn,
+    EstatePatch,
+    Unit,
+    UnitIn,
+    UnitPatch,
+)
+from wuye.platform.problems import Problem
+
+
+def get_estate(*, session: Session, estate_id: str) -> Estate:
+    return get_or_404(session, Estate, estate_id, what="estate")
+
+
+def create_estate(*, session: Session, estate_in: EstateIn) -> Estate:
+    estate = Estate(**estate_in.model_dump())
+    session.add(estate)
+    flush_or_conflict(session, f"estate code {estate_in.code!r} already exists")
+    return estate
+
+
+def update_estate(*, session: Session, estate_id: str, patch: EstatePatch) -> Estate:
+    estate = apply_patch(get_estate(session=session, estate_id=estate_id), patch)
+    flush_or_conflict(session, "estate update conflicts with another estate")
+    return estate
+
+
+def delete_estate(*, session: Session, estate_id: str) -> None:
+    session.delete(get_estate(session=session, estate_id=estate_id))
+    session.flush()
+
+
+def estates_query(*, city: str | None = None, q: str | None = None) -> Select[tuple[Estate]]:
+    stmt = select(Estate)
+    if city:
+        stmt = stmt.where(Estate.city == city)
+    if q:
+        stmt = stmt.where(Estate.name.contains(q, autoescape=True))
+    return stmt
+
+
+def get_building(*, session: Session, building_id: str) -> Building:
+    return get_or_404(session, Building, building_id, what="building")
+
+
+def create_building(*, session: Session, estate_id: str, building_in: BuildingIn) -> Building:
+    estate = get_estate(session=session, estate_id=estate_id)
+    building = Building(estate_id=estate.id, **building_in.model_dump())
+    session.add(building)
+    flush_or_conflict(session, f"building {building_in.name!r} already exists in this estate")
+    return building
+
+
+def update_building(*, session: Session, building_id: str, patch: BuildingPatch) -> Building:
+    building = apply_patch(get_building(session=session, building_id=building_id), patch)
+    flush_or_conflict(session, "building name already used in this estate")
+    return building
+
+
+def delete_building(*, session: Session, building_id: str) -> None:
+    session.delete(get_building(session=session, building_id=building_id))
+    session.flush()
+
+
+def buildings_query(*, estate_id: str | None = None) -> Select[tuple[Building]]:
+    stmt = select(Building)
+    if estate_id:
+        stmt = stmt.where(Building.estate_id == estate_id)
+    return stmt
+
+
+def get_unit(*, session: Session, unit_id: str) -> Unit:
+    return get_or_404(session, Unit, unit_id, what="unit")
+
+
+def create_unit(*, session: Session, building_id: str, unit_in: UnitIn) -> Unit:
+    building = get_building(session=session, building_id=building_id)
+    if unit_in.floor > building.floors:
+        raise Problem(
+            "validation-error",
+            f"floor: building {building.name!r} has {building.floors} floors",
+        )
+    unit = Unit(estate_id=building.estate_id, building_id=building.id, **unit_in.model_dump())
+    session.add(unit)
+    flush_or_conflict(session, f"unit {unit_in.number!r} already exists in this building")
+    return unit
+
+
+def update_unit(*, session: Session, unit_id: str, patch: UnitPatch) -> Unit:
+    unit = apply_patch(get_unit(session=session, unit_id=unit_id), patch)
+    flush_or_conflict(session, "unit number already used in this building")
+    return unit
+
+
+def delete_unit(*, session: Session, unit_id: str) -> None:
+    session.delete(get_unit(session=session, unit_id=unit_id))
+    session.flush()
+
+
+def units_query(
+    *, estate_id: str | None = None, building_id: str | None = None, usage: str | None = None
+) -> Select[tuple[Unit]]:
+    stmt = select(Unit)
+    if estate_id:
+        stmt = stmt.where(Unit.estate_id == estate_id)
+    if building_id:
+        stmt = stmt.where(Unit.building_id == building_id)
+    if usage:
+        stmt = stmt.where(Unit.usage == usage)
+    return stmt

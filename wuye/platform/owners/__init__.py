@@ -1,0 +1,1 @@
+"""Owners (业主) and who owns which unit, co-owners included."""

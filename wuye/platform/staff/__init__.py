@@ -1,0 +1,1 @@
+"""Staff (员工): technicians with skills and a location, for dispatch."""
