@@ -85,13 +85,17 @@ def get_unit(*, session: Session, unit_id: str) -> Unit:
     return get_or_404(session, Unit, unit_id, what="unit")
 
 
-def create_unit(*, session: Session, building_id: str, unit_in: UnitIn) -> Unit:
-    building = get_building(session=session, building_id=building_id)
-    if unit_in.floor > building.floors:
+def _check_floor(building: Building, floor: int) -> None:
+    if floor > building.floors:
         raise Problem(
             "validation-error",
             f"floor: building {building.name!r} has {building.floors} floors",
         )
+
+
+def create_unit(*, session: Session, building_id: str, unit_in: UnitIn) -> Unit:
+    building = get_building(session=session, building_id=building_id)
+    _check_floor(building, unit_in.floor)
     unit = Unit(estate_id=building.estate_id, building_id=building.id, **unit_in.model_dump())
     session.add(unit)
     flush_or_conflict(session, f"unit {unit_in.number!r} already exists in this building")
@@ -100,6 +104,8 @@ def create_unit(*, session: Session, building_id: str, unit_in: UnitIn) -> Unit:
 
 def update_unit(*, session: Session, unit_id: str, patch: UnitPatch) -> Unit:
     unit = apply_patch(get_unit(session=session, unit_id=unit_id), patch)
+    if patch.floor is not None:
+        _check_floor(get_building(session=session, building_id=unit.building_id), unit.floor)
     flush_or_conflict(session, "unit number already used in this building")
     return unit
 
