@@ -7,9 +7,9 @@ from sqlalchemy import func, select, text, update
 
 from tests.factories import make_estate, make_tenant, make_unit
 from wuye.platform.db import Scope, TenantViolation
+from wuye.platform.estates import service
 from wuye.platform.estates.models import Estate, Unit
 from wuye.platform.problems import NotFound
-from wuye.platform.estates import service
 
 
 def test_a_tenant_sees_only_its_own_estates(database):
