@@ -129,6 +129,7 @@ def test_a_p256_key_is_not_an_sm2_key():
         )
 
 
+@settings(deadline=None)  # EC arithmetic on a shared, busy machine
 @given(st.binary(max_size=200))
 def test_junk_der_keys_raise_only_malformed_input(data):
     with pytest.raises(crypto.MalformedInputError):
@@ -137,6 +138,7 @@ def test_junk_der_keys_raise_only_malformed_input(data):
         crypto.SM2PublicKey.from_der(data)
 
 
+@settings(deadline=None)  # EC arithmetic on a shared, busy machine
 @given(st.text(max_size=200))
 def test_junk_hex_and_pem_keys_raise_only_malformed_input(text):
     for load in (
@@ -149,6 +151,7 @@ def test_junk_hex_and_pem_keys_raise_only_malformed_input(text):
             load(text)
 
 
+@settings(deadline=None)  # EC arithmetic on a shared, busy machine
 @given(st.binary(min_size=65, max_size=65))
 def test_random_65_byte_points_load_or_raise_malformed_input(data):
     try:
@@ -178,6 +181,7 @@ def test_published_signature_does_not_verify_another_message():
         public.verify(signature, b"message digesT")
 
 
+@settings(deadline=None)  # EC arithmetic on a shared, busy machine
 @given(messages)
 def test_signature_round_trips(data):
     key = crypto.SM2PrivateKey.generate()
@@ -198,6 +202,7 @@ def test_signature_does_not_verify_under_another_key():
         crypto.SM2PrivateKey.generate().public_key.verify(signature, b"block 7")
 
 
+@settings(deadline=None)  # EC arithmetic on a shared, busy machine
 @given(st.integers(min_value=0))
 def test_any_flipped_bit_of_a_signature_is_rejected(bit):
     key = published_key()
@@ -206,6 +211,7 @@ def test_any_flipped_bit_of_a_signature_is_rejected(bit):
         key.public_key.verify(flip(signature, bit), b"block 7")
 
 
+@settings(deadline=None)  # EC arithmetic on a shared, busy machine
 @given(st.binary(max_size=80))
 def test_junk_signatures_raise_only_invalid_signature(junk):
     with pytest.raises(crypto.InvalidSignatureError):
@@ -285,6 +291,7 @@ def test_published_ciphertext_decrypts_with_the_published_private_key():
     assert published_key().decrypt(vectors.SM2_CIPHERTEXT) == vectors.SM2_ENCRYPTED_MESSAGE
 
 
+@settings(deadline=None)  # EC arithmetic on a shared, busy machine
 @given(st.binary(min_size=1, max_size=100))
 def test_encryption_round_trips(plaintext):
     key = published_key()
@@ -303,6 +310,7 @@ def test_empty_plaintext_cannot_be_encrypted():
         published_key().public_key.encrypt(b"")
 
 
+@settings(deadline=None)  # EC arithmetic on a shared, busy machine
 @given(st.integers(min_value=65 * 8))
 def test_any_flipped_bit_of_c3_or_c2_fails_authentication(bit):
     ciphertext = published_key().public_key.encrypt(b"session key")
@@ -311,6 +319,7 @@ def test_any_flipped_bit_of_c3_or_c2_fails_authentication(bit):
         published_key().decrypt(flip(ciphertext, bit))
 
 
+@settings(deadline=None)  # EC arithmetic on a shared, busy machine
 @given(st.integers(min_value=8, max_value=65 * 8 - 1))
 def test_any_flipped_bit_of_c1_is_rejected(bit):
     ciphertext = published_key().public_key.encrypt(b"session key")
@@ -329,6 +338,7 @@ def test_a_truncated_ciphertext_is_malformed():
         published_key().decrypt(vectors.SM2_CIPHERTEXT[:97])
 
 
+@settings(deadline=None)  # EC arithmetic on a shared, busy machine
 @given(st.binary(max_size=200))
 def test_junk_ciphertexts_raise_only_crypto_error(junk):
     with pytest.raises(crypto.CryptoError):
