@@ -1,0 +1,188 @@
+"""The genesis file of a wuye ledger, and the genesis state it determines.
+
+`genesis.json` names the chain id, funded accounts, the initial validators
+(governance account and SM2 public key each), and the accounts allowed to
+transact. The genesis state is derived deterministically from it: balances,
+plus the system contracts `Permissions` and `Validators` deployed at fixed
+addresses by running their constructors. Anyone holding the file can rebuild
+the genesis header and compare its hash.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from eth.abc import AtomicDatabaseAPI, BlockHeaderAPI
+from eth.chains.base import Chain
+from eth.db.chain import ChainDB
+from eth.rlp.headers import BlockHeader
+from eth.vm.chain_context import ChainContext
+from eth.vm.forks import PragueVM
+from eth.vm.message import Message
+from eth_abi import encode as abi_encode
+from eth_utils import to_canonical_address, to_checksum_address
+
+from wuye.ledger import contracts
+
+#: The fork every block executes under: the latest py-evm supports.
+LEDGER_VM = PragueVM
+PERMISSIONS_ADDRESS = to_canonical_address("0x0000000000000000000000000000000000005701")
+VALIDATORS_ADDRESS = to_canonical_address("0x0000000000000000000000000000000000005702")
+SYSTEM_SENDER = to_canonical_address("0x0000000000000000000000000000000000005700")
+DEFAULT_GAS_LIMIT = 60_000_000
+ZERO_HASH = b"\0" * 32
+
+
+class GenesisError(ValueError):
+    """The genesis file is malformed or does not match its recorded hash."""
+
+
+@dataclass(frozen=True)
+class ValidatorSpec:
+    """One validator: the account that votes on governance, the SM2 key that seals."""
+
+    account: str
+    sm2_public_key: str  # uncompressed, hex: 04 || x || y
+
+    @property
+    def xy(self) -> tuple[bytes, bytes]:
+        raw = bytes.fromhex(self.sm2_public_key.removeprefix("0x"))
+        if len(raw) != 65 or raw[0] != 4:
+            raise GenesisError(f"validator {self.account}: SM2 key is not 04||x||y")
+        return raw[1:33], raw[33:65]
+
+
+@dataclass(frozen=True)
+class Genesis:
+    """The contents of genesis.json."""
+
+    chain_id: int
+    timestamp: int
+    validators: tuple[ValidatorSpec, ...]
+    alloc: dict[str, int] = field(default_factory=dict)
+    admins: tuple[str, ...] = ()
+    senders: tuple[str, ...] = ()
+    gas_limit: int = DEFAULT_GAS_LIMIT
+    genesis_hash: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "chainId": self.chain_id,
+            "timestamp": self.timestamp,
+            "gasLimit": self.gas_limit,
+            "validators": [
+                {"account": v.account, "sm2PublicKey": v.sm2_public_key} for v in self.validators
+            ],
+            "alloc": {addr: {"balance": hex(balance)} for addr, balance in self.alloc.items()},
+            "admins": list(self.admins),
+            "senders": list(self.senders),
+            "genesisHash": self.genesis_hash,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Genesis:
+        try:
+            return cls(
+                chain_id=int(data["chainId"]),
+                timestamp=int(data["timestamp"]),
+                gas_limit=int(data.get("gasLimit", DEFAULT_GAS_LIMIT)),
+                validators=tuple(
+                    ValidatorSpec(to_checksum_address(v["account"]), v["sm2PublicKey"])
+                    for v in data["validators"]
+                ),
+                alloc={
+                    to_checksum_address(a): int(v["balance"], 0)
+                    if isinstance(v["balance"], str)
+                    else int(v["balance"])
+                    for a, v in data.get("alloc", {}).items()
+                },
+                admins=tuple(to_checksum_address(a) for a in data.get("admins", [])),
+                senders=tuple(to_checksum_address(a) for a in data.get("senders", [])),
+                genesis_hash=data.get("genesisHash"),
+            )
+        except (KeyError, TypeError, ValueError) as exc:
+            raise GenesisError(f"malformed genesis: {exc!r}") from exc
+
+    def save(self, path: Path) -> None:
+        Path(path).write_text(json.dumps(self.to_json(), indent=2) + "\n")
+
+    @classmethod
+    def load(cls, path: Path) -> Genesis:
+        try:
+            data = json.loads(Path(path).read_text())
+        except (OSError, ValueError) as exc:
+            raise GenesisError(f"cannot read genesis file {path}: {exc}") from exc
+        return cls.from_json(data)
+
+
+def chain_class(chain_id: int) -> type[Chain]:
+    """The py-evm chain class for a wuye ledger with this chain id."""
+    cached = _CHAIN_CLASSES.get(chain_id)
+    if cached is None:
+        cached = type(
+            f"WuyeChain{chain_id}",
+            (Chain,),
+            {"vm_configuration": ((0, LEDGER_VM),), "chain_id": chain_id},
+        )
+        _CHAIN_CLASSES[chain_id] = cached
+    return cached
+
+
+_CHAIN_CLASSES: dict[int, type[Chain]] = {}
+
+
+def _deploy(state: Any, address: bytes, name: str, ctor_types: list[str], args: list) -> None:
+    compiled = contracts.compiled(name)
+    initcode = compiled.bytecode + abi_encode(ctor_types, args)
+    message = Message(
+        gas=50_000_000,
+        to=b"",
+        sender=SYSTEM_SENDER,
+        value=0,
+        data=b"",
+        code=initcode,
+        create_address=address,
+    )
+    context = state.get_transaction_context_class()(gas_price=0, origin=SYSTEM_SENDER)
+    computation = state.computation_class.apply_create_message(state, message, context)
+    if computation.is_error:
+        raise GenesisError(f"deploying {name} at genesis failed: {computation.error!r}")
+
+
+def build_genesis(db: AtomicDatabaseAPI, genesis: Genesis) -> BlockHeaderAPI:
+    """Write the genesis state and header into `db` and return the header."""
+    pre_genesis = BlockHeader(difficulty=0, block_number=-1, gas_limit=genesis.gas_limit)
+    state = LEDGER_VM.build_state(db, pre_genesis, ChainContext(genesis.chain_id))
+    for address, balance in genesis.alloc.items():
+        state.set_balance(to_canonical_address(address), balance)
+    _deploy(
+        state,
+        PERMISSIONS_ADDRESS,
+        "Permissions",
+        ["address[]", "address[]"],
+        [list(genesis.admins), list(genesis.senders)],
+    )
+    validators = [(v.account, *v.xy) for v in genesis.validators]
+    _deploy(state, VALIDATORS_ADDRESS, "Validators", ["(address,bytes32,bytes32)[]"], [validators])
+    state.persist()
+    header = LEDGER_VM.create_genesis_header(
+        difficulty=0,
+        gas_limit=genesis.gas_limit,
+        timestamp=genesis.timestamp,
+        extra_data=b"wuye",
+        nonce=b"\0" * 8,
+        mix_hash=ZERO_HASH,
+        coinbase=b"\0" * 20,
+        state_root=state.state_root,
+        parent_beacon_block_root=ZERO_HASH,
+    )
+    if genesis.genesis_hash and header.hash.hex() != genesis.genesis_hash.removeprefix("0x"):
+        raise GenesisError(
+            f"genesis hash mismatch: file says {genesis.genesis_hash}, "
+            f"state gives 0x{header.hash.hex()}"
+        )
+    ChainDB(db).persist_header(header)
+    return header
