@@ -91,3 +91,40 @@ def sqlite_database(tmp_path: Path) -> Iterator[Database]:
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
     return Settings(var_dir=tmp_path / "var", secret_key="test-secret-key-0123456789")
+
+
+@pytest.fixture
+def app(settings: Settings, database: Database):
+    from wuye.platform.app import create_app
+
+    return create_app(settings, database)
+
+
+@pytest.fixture
+def client(app):
+    from fastapi.testclient import TestClient
+
+    with TestClient(app) as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def token_for(settings: Settings, database: Database):
+    """``token_for(tenant_id, *scopes, role=...)``: a real signed access token."""
+    from wuye.federation.models import Role
+    from wuye.federation.scopes import ROLE_SCOPES
+    from wuye.federation.tokens import issue_access_token
+
+    def issue(tenant_id: str, *scopes: str, role: Role = Role.TENANT_ADMIN) -> dict[str, str]:
+        token = issue_access_token(
+            settings=settings,
+            database=database,
+            tenant_id=tenant_id,
+            subject=f"test-{tenant_id[:8]}",
+            client_id="test-client",
+            scopes=scopes or sorted(ROLE_SCOPES[role]),
+            role=role,
+        )
+        return {"Authorization": f"Bearer {token}"}
+
+    return issue

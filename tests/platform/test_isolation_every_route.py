@@ -1,0 +1,129 @@
+"""Every route of the OpenAPI document keeps tenants apart.
+
+Tenant B gets a full object graph; tenant A's administrator, holding every
+scope, then calls every ``/api/v1`` route: with B's identifiers in the path it
+must get 404 (or 403 on host-only routes), and no collection may return B's
+rows, even when asked with B's identifiers as filters. A new route with a
+request body needs a sample body below, so it cannot slip past this test.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+from tests.factories import make_tenant
+
+SAMPLE_BODIES = {
+    "EstatePatch": {"name": "改名"},
+    "BuildingIn": {"name": "99幢", "floors": 3},
+    "BuildingPatch": {"name": "98幢"},
+    "UnitIn": {"number": "999", "floor": 1, "floor_area_m2": "50.00"},
+    "UnitPatch": {"number": "998"},
+    "OwnerPatch": {"name": "改名"},
+    "OwnershipIn": {"owner_id": "{owner_id}"},
+    "StaffPatch": {"name": "改名"},
+    "RejectIn": {"reason": "资料不全"},
+}
+#: Routes served to the host firm only: another tenant's principal gets 403.
+HOST_ONLY = re.compile(r"^/api/v1/admin/")
+#: Public routes with no tenant data (onboarding applications are the applicant's own).
+PUBLIC = re.compile(r"^/api/v1/onboarding/")
+
+
+def _graph(client, headers) -> dict[str, str]:
+    def post(path, body):
+        r = client.post(path, json=body, headers=headers)
+        assert r.status_code == 201, r.text
+        return r.json()["id"]
+
+    ids = {"estate_id": post("/api/v1/estates", {"code": "G", "name": "图"})}
+    ids["building_id"] = post(f"/api/v1/estates/{ids['estate_id']}/buildings", {"name": "1幢"})
+    ids["unit_id"] = post(
+        f"/api/v1/buildings/{ids['building_id']}/units",
+        {"number": "101", "floor": 1, "floor_area_m2": "90.00"},
+    )
+    ids["owner_id"] = post("/api/v1/owners", {"name": "乙", "phone": "13900000099"})
+    post(f"/api/v1/units/{ids['unit_id']}/owners", {"owner_id": ids["owner_id"]})
+    ids["staff_id"] = post("/api/v1/staff", {"name": "钱师傅", "estate_id": ids["estate_id"]})
+    return ids
+
+
+def _routes(app):
+    doc = app.openapi()
+    for path, ops in doc["paths"].items():
+        if not path.startswith("/api/v1/") or PUBLIC.match(path):
+            continue
+        for method, op in ops.items():
+            yield path, method.upper(), op
+
+
+def _body_schema(op) -> str | None:
+    content = op.get("requestBody", {}).get("content", {})
+    schema = content.get("application/json", {}).get("schema", {})
+    ref = schema.get("$ref", "")
+    return ref.rsplit("/", 1)[-1] or None
+
+
+def _all_strings(value) -> set[str]:
+    if isinstance(value, dict):
+        return set().union(*(_all_strings(v) for v in value.values()), set())
+    if isinstance(value, list):
+        return set().union(*(_all_strings(v) for v in value), set())
+    return {value} if isinstance(value, str) else set()
+
+
+@pytest.fixture
+def two_tenants(client, database, token_for):
+    a, b = make_tenant(database), make_tenant(database)
+    headers_a, headers_b = token_for(a), token_for(b)
+    ids_a, ids_b = _graph(client, headers_a), _graph(client, headers_b)
+    return headers_a, ids_a, ids_b
+
+
+def test_every_route_with_another_tenants_ids_is_not_found(app, client, two_tenants):
+    headers_a, ids_a, ids_b = two_tenants
+    checked = 0
+    for path, method, op in _routes(app):
+        params = re.findall(r"{(\w+)}", path)
+        if not params:
+            continue
+        host_only = bool(HOST_ONLY.match(path))
+        missing = [p for p in params if p not in ids_b]
+        assert host_only or not missing, f"extend _graph with {missing} for {method} {path}"
+        url = path.format(**{p: ids_b.get(p, "0" * 32) for p in params})
+        body = None
+        schema = _body_schema(op)
+        if schema:
+            assert schema in SAMPLE_BODIES, f"add a sample body for {schema} ({method} {path})"
+            body = json.loads(
+                json.dumps(SAMPLE_BODIES[schema]).replace("{owner_id}", ids_a["owner_id"])
+            )
+        r = client.request(method, url, json=body, headers=headers_a)
+        expected = {403} if host_only else {404}
+        assert r.status_code in expected, f"{method} {url}: {r.status_code} {r.text}"
+        checked += 1
+    assert checked >= 15
+
+
+def test_no_collection_returns_another_tenants_rows(app, client, two_tenants):
+    headers_a, ids_a, ids_b = two_tenants
+    foreign = set(ids_b.values())
+    checked = 0
+    for path, method, op in _routes(app):
+        if method != "GET" or "{" in path:
+            continue
+        query_params = {p["name"] for p in op.get("parameters", []) if p["in"] == "query"}
+        attempts = [{}] + [{k: ids_b[k]} for k in query_params if k in ids_b]
+        for query in attempts:
+            r = client.get(path, params=query, headers=headers_a)
+            if HOST_ONLY.match(path):
+                assert r.status_code == 403, f"GET {path}: {r.status_code}"
+                continue
+            assert r.status_code == 200, f"GET {path} {query}: {r.text}"
+            leaked = _all_strings(r.json()) & foreign
+            assert not leaked, f"GET {path} {query} leaked {leaked}"
+            checked += 1
+    assert checked >= 5
