@@ -1,14 +1,19 @@
-"""Tenancy tables: tenants (the host firm and its member firms) and their users."""
+"""Tenancy tables: tenants (the host firm and its member firms), their users, their
+applications to join, and the OAuth 2 authorization server's clients, codes, tokens and keys."""
 
 from __future__ import annotations
 
 import enum
-from datetime import datetime
+import hashlib
+import hmac
+from datetime import UTC, datetime
 
-from sqlalchemy import DateTime, Enum, ForeignKey, String
+from authlib.oauth2.rfc6749 import AuthorizationCodeMixin, ClientMixin, TokenMixin
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+from sqlalchemy import JSON, DateTime, Enum, ForeignKey, Integer, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from wuye.platform.db import Base, Timestamped, new_id
+from wuye.platform.db import Base, Timestamped, new_id, utcnow
 
 
 class TenantKind(enum.StrEnum):
@@ -164,7 +169,7 @@ class OAuthClient(Base, Timestamped, ClientMixin):
         if endpoint == "token":
             return method == self.token_endpoint_auth_method
         # introspection and revocation: any secret-based method a confidential client has
-        if self.token_endpoint_auth_method == "none":
+        if self.token_endpoint_auth_method == "none":  # noqa: S105 - a method name
             return method == "none"
         return method in ("client_secret_basic", "client_secret_post")
 
@@ -202,5 +207,175 @@ class AuthorizationCode(Base, Timestamped, AuthorizationCodeMixin):
         return self.scope
 
 
-class OAuthToken(Base, AuthorizationCodeMixin.__base__ if False else object):  # type: ignore[misc]
-    pass
+class OAuthToken(Base, TokenMixin):
+    """One issuance at the token endpoint: a JWT access token (by its ``jti``) and,
+    optionally, the refresh token issued with it (stored as a digest).
+
+    Rows of one authorization grant share a ``family_id``. Refresh tokens rotate:
+    each use marks its row ``rotated_at`` and issues a new row in the same family;
+    presenting a rotated refresh token again revokes the whole family (RFC 9700
+    section 4.14.2, refresh token reuse detection).
+    """
+
+    __tablename__ = "oauth_tokens"
+
+    jti: Mapped[str] = mapped_column(String(32), primary_key=True)
+    family_id: Mapped[str] = mapped_column(String(32), index=True, nullable=False)
+    tenant_id: Mapped[str] = mapped_column(
+        String(32), ForeignKey("tenants.id", ondelete="CASCADE"), index=True, nullable=False
+    )
+    client_id: Mapped[str] = mapped_column(String(64), index=True, nullable=False)
+    user_id: Mapped[str | None] = mapped_column(
+        String(32), ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
+    subject: Mapped[str] = mapped_column(String(100), nullable=False)
+    role: Mapped[str | None] = mapped_column(String(16))
+    scope: Mapped[str] = mapped_column(String(1000), default="", nullable=False)
+    issued_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    refresh_token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    refresh_expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    #: Set when the refresh token was exchanged for a new one.
+    rotated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    #: Set when the access token (and its refresh token) may no longer be used.
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    # -- authlib.oauth2.rfc6749.TokenMixin --------------------------------------------
+
+    def check_client(self, client: ClientMixin) -> bool:
+        return self.client_id == client.get_client_id()
+
+    def get_scope(self) -> str:
+        return self.scope
+
+    def get_expires_in(self) -> int:
+        return int((_aware(self.expires_at) - _aware(self.issued_at)).total_seconds())
+
+    def is_expired(self) -> bool:
+        return _aware(self.expires_at) <= utcnow()
+
+    def is_revoked(self) -> bool:
+        return self.revoked_at is not None
+
+    def get_user(self) -> str | None:
+        return self.user_id
+
+    def get_client(self) -> ClientMixin:  # pragma: no cover - Authlib never calls it here
+        raise NotImplementedError("look the client up by client_id")
+
+    def refresh_token_usable(self) -> bool:
+        """Not revoked, not rotated, not expired."""
+        if self.revoked_at is not None or self.rotated_at is not None:
+            return False
+        return self.refresh_expires_at is not None and _aware(self.refresh_expires_at) > utcnow()
+
+
+class SigningKey(Base, Timestamped):
+    """A key that signs JWT access tokens (RFC 9068), published in the JWKS (RFC 7517).
+
+    The private key is sealed at rest under a key-encryption key derived from the
+    platform secret. Rotation makes a new key active; a retired key keeps being
+    published until every token it signed has expired (``publish_until``).
+    """
+
+    __tablename__ = "oauth_signing_keys"
+
+    kid: Mapped[str] = mapped_column(String(64), primary_key=True)
+    alg: Mapped[str] = mapped_column(String(16), nullable=False)
+    public_jwk: Mapped[dict[str, str]] = mapped_column(JSON, nullable=False)
+    private_key_sealed: Mapped[bytes] = mapped_column(LargeBinary, nullable=False)
+    active: Mapped[bool] = mapped_column(default=False, nullable=False, index=True)
+    retired_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    publish_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class LoginThrottle(Base):
+    """Failed sign-in counters, kept in the database so every worker sees them."""
+
+    __tablename__ = "login_throttles"
+
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0, nullable=False)
+    window_started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+def _aware(value: datetime) -> datetime:
+    """SQLite hands timestamps back without a zone; they were written in UTC."""
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+# -- API schemas ---------------------------------------------------------------------
+
+
+class EstateIn(BaseModel):
+    """An estate (小区) the applying firm manages."""
+
+    name: str = Field(min_length=1, max_length=200)
+    address: str = Field(default="", max_length=500)
+
+
+class ApplicationIn(BaseModel):
+    """What a firm submits to join the platform."""
+
+    model_config = ConfigDict(str_strip_whitespace=True)
+
+    name: str = Field(min_length=1, max_length=200, description="企业名称 / firm name")
+    credit_code: str = Field(description="统一社会信用代码 (GB 32100-2015), 18 characters")
+    contact_name: str = Field(min_length=1, max_length=100, description="联系人 / contact")
+    contact_phone: str | None = Field(
+        default=None, pattern=r"^\+?[0-9][0-9 \-]{4,19}$", description="联系电话 / contact phone"
+    )
+    estates: list[EstateIn] = Field(default_factory=list, max_length=500)
+
+    @field_validator("credit_code")
+    @classmethod
+    def _check_credit_code(cls, value: str) -> str:
+        from wuye.federation.credit_code import validate
+
+        return validate(value)  # InvalidCreditCode is a ValueError: a 422 naming the field
+
+
+class ApplicationOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    name: str
+    credit_code: str
+    contact_name: str
+    contact_phone_masked: str
+    estates: list[dict[str, str]]
+    status: ApplicationStatus
+    created_at: datetime
+    reviewer: str | None = None
+    reviewed_at: datetime | None = None
+    reject_reason: str | None = None
+    tenant_id: str | None = None
+
+
+class RejectIn(BaseModel):
+    reason: str = Field(min_length=1, max_length=500, description="驳回理由 / reason")
+
+
+class TenantOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    name: str
+    credit_code: str
+    kind: TenantKind
+    status: TenantStatus
+    created_at: datetime
+    tokens_valid_after: datetime | None = None
+
+
+class OnboardResult(BaseModel):
+    """What approval hands back once: the tenant, its first client and admin credentials."""
+
+    tenant_id: str
+    application_id: str
+    client_id: str
+    client_secret: str
+    admin_username: str
+    admin_password: str
+    estates: list[dict[str, str]] = Field(default_factory=list)
