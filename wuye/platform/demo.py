@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from wuye.federation import service as federation
 from wuye.federation.credit_code import complete
-from wuye.federation.models import Tenant
+from wuye.federation.models import Role, Tenant
 from wuye.platform.db import Database, Scope
 from wuye.platform.estates import service as estates
 from wuye.platform.estates.models import BuildingIn, EstateIn, UnitIn
@@ -212,14 +212,32 @@ def seed(settings: Settings, *, progress: Callable[[str], None] | None = None) -
         with database.transaction(Scope.for_host()) as session:
             if session.scalar(select(func.count()).select_from(Tenant)):
                 raise FileExistsError(credentials_path(settings), "demo data already present")
-        host = federation.ensure_host(
-            database,
-            name=HOST.name,
-            credit_code=complete(HOST.credit_code_17),
-            admin_username=HOST.admin,
-            admin_password=_password(),
-        )
-        firms.append(host)
+        with database.transaction(Scope.for_host()) as session:
+            host = federation.ensure_host(
+                session,
+                name=HOST.name,
+                credit_code=complete(HOST.credit_code_17),
+                admin_username=HOST.admin,
+                admin_password=(host_password := _password()),
+            )
+            client, secret = federation.create_client(
+                session,
+                tenant_id=host.id,
+                name="平台默认应用 / host default client",
+                redirect_uris=[],
+                grant_types=["client_credentials"],
+                scopes=None,
+                role=Role.HOST_ADMIN,
+            )
+            firms.append(
+                {
+                    "tenant_id": host.id,
+                    "client_id": client.client_id,
+                    "client_secret": secret,
+                    "admin_username": HOST.admin,
+                    "admin_password": host_password,
+                }
+            )
         for firm in MEMBERS:
             say(f"入驻 / onboarding {firm.name}")
             firms.append(
@@ -229,8 +247,25 @@ def seed(settings: Settings, *, progress: Callable[[str], None] | None = None) -
                     credit_code=complete(firm.credit_code_17),
                     admin_username=firm.admin,
                     admin_password=_password(),
+                    reviewer=HOST.admin,
+                    settings=settings,
                 )
             )
+        for firm, record in zip((HOST, *MEMBERS), firms, strict=True):
+            record["name"] = firm.name
+            record["kind"] = "host" if firm is HOST else "member"
+            with database.transaction(Scope.for_host()) as session:
+                public, _ = federation.create_client(
+                    session,
+                    tenant_id=record["tenant_id"],
+                    name="API 文档调试 / Swagger UI (PKCE)",
+                    redirect_uris=[f"{settings.public_url}/docs/oauth2-redirect"],
+                    grant_types=["authorization_code", "refresh_token"],
+                    scopes=None,
+                    role=Role.HOST_ADMIN if firm is HOST else Role.TENANT_ADMIN,
+                    token_endpoint_auth_method="none",
+                )
+                record["swagger_client_id"] = public.client_id
         for i, (firm, record) in enumerate(zip((HOST, *MEMBERS), firms, strict=True)):
             say(f"小区 / estate {firm.estate.name}")
             with database.transaction(Scope.tenant(record["tenant_id"])) as session:
@@ -264,4 +299,5 @@ def describe(result: dict[str, Any]) -> str:
         lines.append(f"  {firm['name']}  [{firm['kind']}]  小区 {firm.get('estate', '')}")
         lines.append(f"    管理员 / admin   {firm['admin_username']} / {firm['admin_password']}")
         lines.append(f"    OAuth client   {firm['client_id']} / {firm['client_secret']}")
+        lines.append(f"    Swagger UI (PKCE) client_id   {firm['swagger_client_id']}")
     return "\n".join(lines)

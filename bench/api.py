@@ -1,0 +1,159 @@
+"""Throughput and latency of an authenticated, tenant-scoped list endpoint under load.
+
+Starts `wuye serve` (one uvicorn worker) on a seeded SQLite database, takes a
+token with the client-credentials grant, and drives ``GET /api/v1/units`` from
+32 concurrent clients; then serves a bare FastAPI endpoint returning the same
+shape of page the same way (uvicorn, one worker) and drives it identically.
+Prints requests/s, p50 and p99 latency of both and their ratio.
+
+    .venv/bin/python bench/api.py [--seconds 10] [--clients 32] [--database-url URL]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+VENV_BIN = Path(sys.executable).parent
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_ready(url: str, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(url, timeout=1.0).status_code < 500:
+                return
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    raise SystemExit(f"server at {url} did not start within {timeout}s")
+
+
+async def drive(url: str, headers: dict[str, str], clients: int, seconds: float) -> dict:
+    latencies: list[float] = []
+    errors = 0
+    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
+    async with httpx.AsyncClient(limits=limits, timeout=10.0) as client:
+        for _ in range(clients):  # warm-up: one request per connection
+            await client.get(url, headers=headers)
+        stop = time.perf_counter() + seconds
+
+        async def worker() -> None:
+            nonlocal errors
+            while time.perf_counter() < stop:
+                t0 = time.perf_counter()
+                r = await client.get(url, headers=headers)
+                latencies.append(time.perf_counter() - t0)
+                if r.status_code != 200:
+                    errors += 1
+
+        started = time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(clients)))
+        elapsed = time.perf_counter() - started
+    latencies.sort()
+    return {
+        "requests": len(latencies),
+        "errors": errors,
+        "rps": len(latencies) / elapsed,
+        "p50_ms": 1000 * statistics.median(latencies),
+        "p99_ms": 1000 * latencies[int(0.99 * (len(latencies) - 1))],
+    }
+
+
+def run_server(args: list[str], env: dict[str, str], port: int) -> subprocess.Popen:
+    proc = subprocess.Popen(args, env=env, cwd=ROOT, stdout=subprocess.DEVNULL)
+    wait_ready(f"http://127.0.0.1:{port}/healthz" if "wuye" in args[0] else
+               f"http://127.0.0.1:{port}/api/v1/units")  # fmt: skip
+    return proc
+
+
+def stop(proc: subprocess.Popen) -> None:
+    proc.terminate()
+    try:
+        proc.wait(10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--clients", type=int, default=32)
+    parser.add_argument("--database-url", default="", help="default: SQLite in a temp dir")
+    opts = parser.parse_args()
+
+    with tempfile.TemporaryDirectory(prefix="wuye-bench-") as tmp:
+        env = dict(os.environ, WUYE_VAR_DIR=tmp, WUYE_SECRET_KEY="bench-secret-0123456789")
+        if opts.database_url:
+            env["WUYE_DATABASE_URL"] = opts.database_url
+        port = free_port()
+        env["WUYE_PUBLIC_URL"] = f"http://127.0.0.1:{port}"
+        print("seeding demo data ...", file=sys.stderr)
+        seeded = subprocess.run(
+            [VENV_BIN / "wuye", "demo", "seed", "--json"],
+            env=env, cwd=ROOT, check=True, capture_output=True, text=True,
+        )  # fmt: skip
+        firm = json.loads(seeded.stdout)["firms"][1]
+
+        print("wuye serve ...", file=sys.stderr)
+        server = run_server(
+            [str(VENV_BIN / "wuye"), "serve", "--port", str(port), "--workers", "1"], env, port
+        )
+        try:
+            token = httpx.post(
+                f"http://127.0.0.1:{port}/oauth/token",
+                data={"grant_type": "client_credentials", "scope": "estates:read"},
+                auth=(firm["client_id"], firm["client_secret"]),
+            )
+            token.raise_for_status()
+            headers = {"Authorization": f"Bearer {token.json()['access_token']}"}
+            url = f"http://127.0.0.1:{port}/api/v1/units?limit=20"
+            check = httpx.get(url, headers=headers).json()
+            assert check["total"] > 20, check
+            print(f"driving {url} ...", file=sys.stderr)
+            wuye = asyncio.run(drive(url, headers, opts.clients, opts.seconds))
+        finally:
+            stop(server)
+
+        bare_port = free_port()
+        print("bare FastAPI ...", file=sys.stderr)
+        bare = run_server(
+            [str(VENV_BIN / "uvicorn"), "bench._bare_app:app", "--port", str(bare_port),
+             "--workers", "1", "--no-access-log", "--log-level", "warning"],
+            env, bare_port,
+        )  # fmt: skip
+        try:
+            url = f"http://127.0.0.1:{bare_port}/api/v1/units"
+            baseline = asyncio.run(drive(url, {}, opts.clients, opts.seconds))
+        finally:
+            stop(bare)
+
+    print(f"\n{opts.clients} concurrent clients, {opts.seconds:.0f} s each, one uvicorn worker")
+    print(f"{'':34}{'req/s':>10}{'p50 ms':>10}{'p99 ms':>10}{'errors':>8}")
+    for name, r in (("wuye GET /api/v1/units (auth+tenant)", wuye), ("bare FastAPI", baseline)):
+        print(f"{name:34}{r['rps']:>10.0f}{r['p50_ms']:>10.1f}{r['p99_ms']:>10.1f}{r['errors']:>8}")
+    ratio = wuye["rps"] / baseline["rps"]
+    print(f"\nthroughput ratio wuye / bare: {ratio:.2f}  (target >= 0.5)")
+    print(f"wuye p99: {wuye['p99_ms']:.1f} ms  (target < 50 ms)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,561 @@
+"""Initial schema: tenancy, OAuth 2, estates, owners, staff; row-level security on PostgreSQL.
+
+Revision ID: 0001
+Revises:
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+from wuye.platform.rls import enable_row_level_security
+
+revision: str = "0001"
+down_revision: str | None = None
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+#: Tables under row-level security at this revision.
+TENANT_TABLES = [
+    "buildings",
+    "estates",
+    "oauth_clients",
+    "oauth_tokens",
+    "owners",
+    "ownerships",
+    "staff",
+    "tenant_applications",
+    "units",
+    "users",
+]
+
+
+def upgrade() -> None:
+    op.create_table(
+        "login_throttles",
+        sa.Column("key", sa.String(length=200), nullable=False),
+        sa.Column("failures", sa.Integer(), nullable=False),
+        sa.Column("window_started_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("locked_until", sa.DateTime(timezone=True), nullable=True),
+        sa.PrimaryKeyConstraint("key", name=op.f("pk_login_throttles")),
+    )
+    op.create_table(
+        "oauth_signing_keys",
+        sa.Column("kid", sa.String(length=64), nullable=False),
+        sa.Column("alg", sa.String(length=16), nullable=False),
+        sa.Column("public_jwk", sa.JSON(), nullable=False),
+        sa.Column("private_key_sealed", sa.LargeBinary(), nullable=False),
+        sa.Column("active", sa.Boolean(), nullable=False),
+        sa.Column("retired_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("publish_until", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("kid", name=op.f("pk_oauth_signing_keys")),
+    )
+    with op.batch_alter_table("oauth_signing_keys", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_oauth_signing_keys_active"), ["active"], unique=False)
+        batch_op.create_index(
+            batch_op.f("ix_oauth_signing_keys_created_at"), ["created_at"], unique=False
+        )
+
+    op.create_table(
+        "tenants",
+        sa.Column("id", sa.String(length=32), nullable=False),
+        sa.Column("name", sa.String(length=200), nullable=False),
+        sa.Column("credit_code", sa.String(length=18), nullable=False),
+        sa.Column(
+            "kind",
+            sa.Enum("HOST", "MEMBER", "SANDBOX", name="tenantkind", native_enum=False, length=16),
+            nullable=False,
+        ),
+        sa.Column(
+            "status",
+            sa.Enum(
+                "PENDING",
+                "ACTIVE",
+                "REJECTED",
+                "SUSPENDED",
+                name="tenantstatus",
+                native_enum=False,
+                length=16,
+            ),
+            nullable=False,
+        ),
+        sa.Column("tokens_valid_after", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_tenants")),
+        sa.UniqueConstraint("credit_code", name=op.f("uq_tenants_credit_code")),
+    )
+    with op.batch_alter_table("tenants", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_tenants_created_at"), ["created_at"], unique=False)
+
+    op.create_table(
+        "estates",
+        sa.Column("id", sa.String(length=32), nullable=False),
+        sa.Column("code", sa.String(length=64), nullable=False),
+        sa.Column("name", sa.String(length=200), nullable=False),
+        sa.Column("city", sa.String(length=64), nullable=False),
+        sa.Column("district", sa.String(length=64), nullable=False),
+        sa.Column("address", sa.String(length=300), nullable=False),
+        sa.Column("latitude", sa.Double(), nullable=True),
+        sa.Column("longitude", sa.Double(), nullable=True),
+        sa.Column("tenant_id", sa.String(length=32), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["tenant_id"],
+            ["tenants.id"],
+            name=op.f("fk_estates_tenant_id_tenants"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_estates")),
+        sa.UniqueConstraint("tenant_id", "code", name=op.f("uq_estates_tenant_id")),
+    )
+    with op.batch_alter_table("estates", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_estates_city"), ["city"], unique=False)
+        batch_op.create_index(batch_op.f("ix_estates_created_at"), ["created_at"], unique=False)
+        batch_op.create_index(batch_op.f("ix_estates_name"), ["name"], unique=False)
+        batch_op.create_index(batch_op.f("ix_estates_tenant_id"), ["tenant_id"], unique=False)
+
+    op.create_table(
+        "oauth_clients",
+        sa.Column("id", sa.String(length=32), nullable=False),
+        sa.Column("client_id", sa.String(length=64), nullable=False),
+        sa.Column("client_secret_hash", sa.String(length=64), nullable=True),
+        sa.Column("tenant_id", sa.String(length=32), nullable=False),
+        sa.Column("name", sa.String(length=200), nullable=False),
+        sa.Column(
+            "role",
+            sa.Enum(
+                "HOST_ADMIN",
+                "TENANT_ADMIN",
+                "TENANT_STAFF",
+                "OWNER",
+                "REGULATOR",
+                "DEVELOPER",
+                name="role",
+                native_enum=False,
+                length=16,
+            ),
+            nullable=False,
+        ),
+        sa.Column("redirect_uris", sa.JSON(), nullable=False),
+        sa.Column("grant_types", sa.JSON(), nullable=False),
+        sa.Column("response_types", sa.JSON(), nullable=False),
+        sa.Column("scope", sa.String(length=1000), nullable=False),
+        sa.Column("token_endpoint_auth_method", sa.String(length=32), nullable=False),
+        sa.Column("client_metadata", sa.JSON(), nullable=False),
+        sa.Column("active", sa.Boolean(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["tenant_id"],
+            ["tenants.id"],
+            name=op.f("fk_oauth_clients_tenant_id_tenants"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_oauth_clients")),
+        sa.UniqueConstraint("client_id", name=op.f("uq_oauth_clients_client_id")),
+    )
+    with op.batch_alter_table("oauth_clients", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_oauth_clients_created_at"), ["created_at"], unique=False
+        )
+        batch_op.create_index(batch_op.f("ix_oauth_clients_tenant_id"), ["tenant_id"], unique=False)
+
+    op.create_table(
+        "owners",
+        sa.Column("id", sa.String(length=32), nullable=False),
+        sa.Column("name", sa.String(length=100), nullable=False),
+        sa.Column(
+            "kind",
+            sa.Enum(
+                "PERSON",
+                "ORGANISATION",
+                "DEVELOPER",
+                name="ownerkind",
+                native_enum=False,
+                length=16,
+            ),
+            nullable=False,
+        ),
+        sa.Column("phone_encrypted", sa.LargeBinary(), nullable=True),
+        sa.Column("phone_index", sa.String(length=64), nullable=True),
+        sa.Column("id_number_encrypted", sa.LargeBinary(), nullable=True),
+        sa.Column("synthetic", sa.Boolean(), nullable=False),
+        sa.Column("tenant_id", sa.String(length=32), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["tenant_id"],
+            ["tenants.id"],
+            name=op.f("fk_owners_tenant_id_tenants"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_owners")),
+        sa.UniqueConstraint("tenant_id", "phone_index", name=op.f("uq_owners_tenant_id")),
+    )
+    with op.batch_alter_table("owners", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_owners_created_at"), ["created_at"], unique=False)
+        batch_op.create_index(batch_op.f("ix_owners_name"), ["name"], unique=False)
+        batch_op.create_index(batch_op.f("ix_owners_tenant_id"), ["tenant_id"], unique=False)
+
+    op.create_table(
+        "tenant_applications",
+        sa.Column("id", sa.String(length=32), nullable=False),
+        sa.Column("name", sa.String(length=200), nullable=False),
+        sa.Column("credit_code", sa.String(length=18), nullable=False),
+        sa.Column("contact_name", sa.String(length=100), nullable=False),
+        sa.Column("contact_phone_sealed", sa.LargeBinary(), nullable=True),
+        sa.Column("contact_phone_masked", sa.String(length=32), nullable=False),
+        sa.Column("estates", sa.JSON(), nullable=False),
+        sa.Column(
+            "status",
+            sa.Enum(
+                "PENDING",
+                "APPROVED",
+                "REJECTED",
+                name="applicationstatus",
+                native_enum=False,
+                length=16,
+            ),
+            nullable=False,
+        ),
+        sa.Column("reviewer", sa.String(length=100), nullable=True),
+        sa.Column("reviewed_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("reject_reason", sa.String(length=500), nullable=True),
+        sa.Column("tenant_id", sa.String(length=32), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["tenant_id"],
+            ["tenants.id"],
+            name=op.f("fk_tenant_applications_tenant_id_tenants"),
+            ondelete="SET NULL",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_tenant_applications")),
+    )
+    with op.batch_alter_table("tenant_applications", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_tenant_applications_created_at"), ["created_at"], unique=False
+        )
+        batch_op.create_index(
+            batch_op.f("ix_tenant_applications_credit_code"), ["credit_code"], unique=False
+        )
+        batch_op.create_index(batch_op.f("ix_tenant_applications_status"), ["status"], unique=False)
+
+    op.create_table(
+        "users",
+        sa.Column("id", sa.String(length=32), nullable=False),
+        sa.Column("tenant_id", sa.String(length=32), nullable=False),
+        sa.Column("username", sa.String(length=100), nullable=False),
+        sa.Column("display_name", sa.String(length=200), nullable=False),
+        sa.Column("password_hash", sa.String(length=200), nullable=False),
+        sa.Column(
+            "role",
+            sa.Enum(
+                "HOST_ADMIN",
+                "TENANT_ADMIN",
+                "TENANT_STAFF",
+                "OWNER",
+                "REGULATOR",
+                "DEVELOPER",
+                name="role",
+                native_enum=False,
+                length=16,
+            ),
+            nullable=False,
+        ),
+        sa.Column("active", sa.Boolean(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["tenant_id"],
+            ["tenants.id"],
+            name=op.f("fk_users_tenant_id_tenants"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_users")),
+        sa.UniqueConstraint("username", name=op.f("uq_users_username")),
+    )
+    with op.batch_alter_table("users", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_users_created_at"), ["created_at"], unique=False)
+        batch_op.create_index(batch_op.f("ix_users_tenant_id"), ["tenant_id"], unique=False)
+
+    op.create_table(
+        "buildings",
+        sa.Column("id", sa.String(length=32), nullable=False),
+        sa.Column("estate_id", sa.String(length=32), nullable=False),
+        sa.Column("name", sa.String(length=100), nullable=False),
+        sa.Column("floors", sa.Integer(), nullable=False),
+        sa.Column("tenant_id", sa.String(length=32), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["estate_id"],
+            ["estates.id"],
+            name=op.f("fk_buildings_estate_id_estates"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["tenant_id"],
+            ["tenants.id"],
+            name=op.f("fk_buildings_tenant_id_tenants"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_buildings")),
+        sa.UniqueConstraint("estate_id", "name", name=op.f("uq_buildings_estate_id")),
+    )
+    with op.batch_alter_table("buildings", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_buildings_created_at"), ["created_at"], unique=False)
+        batch_op.create_index(batch_op.f("ix_buildings_estate_id"), ["estate_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_buildings_tenant_id"), ["tenant_id"], unique=False)
+
+    op.create_table(
+        "oauth_authorization_codes",
+        sa.Column("id", sa.String(length=32), nullable=False),
+        sa.Column("code_hash", sa.String(length=64), nullable=False),
+        sa.Column("client_id", sa.String(length=64), nullable=False),
+        sa.Column("user_id", sa.String(length=32), nullable=False),
+        sa.Column("redirect_uri", sa.String(length=2000), nullable=False),
+        sa.Column("scope", sa.String(length=1000), nullable=False),
+        sa.Column("code_challenge", sa.String(length=128), nullable=True),
+        sa.Column("code_challenge_method", sa.String(length=16), nullable=True),
+        sa.Column("family_id", sa.String(length=32), nullable=False),
+        sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("used_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["user_id"],
+            ["users.id"],
+            name=op.f("fk_oauth_authorization_codes_user_id_users"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_oauth_authorization_codes")),
+        sa.UniqueConstraint("code_hash", name=op.f("uq_oauth_authorization_codes_code_hash")),
+    )
+    with op.batch_alter_table("oauth_authorization_codes", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_oauth_authorization_codes_client_id"), ["client_id"], unique=False
+        )
+        batch_op.create_index(
+            batch_op.f("ix_oauth_authorization_codes_created_at"), ["created_at"], unique=False
+        )
+
+    op.create_table(
+        "oauth_tokens",
+        sa.Column("jti", sa.String(length=32), nullable=False),
+        sa.Column("family_id", sa.String(length=32), nullable=False),
+        sa.Column("tenant_id", sa.String(length=32), nullable=False),
+        sa.Column("client_id", sa.String(length=64), nullable=False),
+        sa.Column("user_id", sa.String(length=32), nullable=True),
+        sa.Column("subject", sa.String(length=100), nullable=False),
+        sa.Column("role", sa.String(length=16), nullable=True),
+        sa.Column("scope", sa.String(length=1000), nullable=False),
+        sa.Column("issued_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("refresh_token_hash", sa.String(length=64), nullable=True),
+        sa.Column("refresh_expires_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("rotated_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("revoked_at", sa.DateTime(timezone=True), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["tenant_id"],
+            ["tenants.id"],
+            name=op.f("fk_oauth_tokens_tenant_id_tenants"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["user_id"],
+            ["users.id"],
+            name=op.f("fk_oauth_tokens_user_id_users"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("jti", name=op.f("pk_oauth_tokens")),
+        sa.UniqueConstraint("refresh_token_hash", name=op.f("uq_oauth_tokens_refresh_token_hash")),
+    )
+    with op.batch_alter_table("oauth_tokens", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_oauth_tokens_client_id"), ["client_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_oauth_tokens_family_id"), ["family_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_oauth_tokens_tenant_id"), ["tenant_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_oauth_tokens_user_id"), ["user_id"], unique=False)
+
+    op.create_table(
+        "staff",
+        sa.Column("id", sa.String(length=32), nullable=False),
+        sa.Column("name", sa.String(length=100), nullable=False),
+        sa.Column("title", sa.String(length=100), nullable=False),
+        sa.Column("skills", sa.JSON(), nullable=False),
+        sa.Column("estate_id", sa.String(length=32), nullable=True),
+        sa.Column("latitude", sa.Double(), nullable=True),
+        sa.Column("longitude", sa.Double(), nullable=True),
+        sa.Column("on_duty", sa.Boolean(), nullable=False),
+        sa.Column("tenant_id", sa.String(length=32), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["estate_id"],
+            ["estates.id"],
+            name=op.f("fk_staff_estate_id_estates"),
+            ondelete="SET NULL",
+        ),
+        sa.ForeignKeyConstraint(
+            ["tenant_id"],
+            ["tenants.id"],
+            name=op.f("fk_staff_tenant_id_tenants"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_staff")),
+    )
+    with op.batch_alter_table("staff", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_staff_created_at"), ["created_at"], unique=False)
+        batch_op.create_index(batch_op.f("ix_staff_estate_id"), ["estate_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_staff_name"), ["name"], unique=False)
+        batch_op.create_index(batch_op.f("ix_staff_tenant_id"), ["tenant_id"], unique=False)
+
+    op.create_table(
+        "units",
+        sa.Column("id", sa.String(length=32), nullable=False),
+        sa.Column("estate_id", sa.String(length=32), nullable=False),
+        sa.Column("building_id", sa.String(length=32), nullable=False),
+        sa.Column("number", sa.String(length=32), nullable=False),
+        sa.Column("floor", sa.Integer(), nullable=False),
+        sa.Column("floor_area_m2", sa.Numeric(precision=10, scale=2), nullable=False),
+        sa.Column("usage", sa.String(length=32), nullable=False),
+        sa.Column("tenant_id", sa.String(length=32), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["building_id"],
+            ["buildings.id"],
+            name=op.f("fk_units_building_id_buildings"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["estate_id"],
+            ["estates.id"],
+            name=op.f("fk_units_estate_id_estates"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["tenant_id"],
+            ["tenants.id"],
+            name=op.f("fk_units_tenant_id_tenants"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_units")),
+        sa.UniqueConstraint("building_id", "number", name=op.f("uq_units_building_id")),
+    )
+    with op.batch_alter_table("units", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_units_building_id"), ["building_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_units_created_at"), ["created_at"], unique=False)
+        batch_op.create_index(batch_op.f("ix_units_estate_id"), ["estate_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_units_tenant_id"), ["tenant_id"], unique=False)
+
+    op.create_table(
+        "ownerships",
+        sa.Column("id", sa.String(length=32), nullable=False),
+        sa.Column("unit_id", sa.String(length=32), nullable=False),
+        sa.Column("owner_id", sa.String(length=32), nullable=False),
+        sa.Column("since", sa.Date(), nullable=True),
+        sa.Column("tenant_id", sa.String(length=32), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["owner_id"],
+            ["owners.id"],
+            name=op.f("fk_ownerships_owner_id_owners"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["tenant_id"],
+            ["tenants.id"],
+            name=op.f("fk_ownerships_tenant_id_tenants"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["unit_id"], ["units.id"], name=op.f("fk_ownerships_unit_id_units"), ondelete="CASCADE"
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_ownerships")),
+        sa.UniqueConstraint("unit_id", "owner_id", name=op.f("uq_ownerships_unit_id")),
+    )
+    with op.batch_alter_table("ownerships", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_ownerships_created_at"), ["created_at"], unique=False)
+        batch_op.create_index(batch_op.f("ix_ownerships_owner_id"), ["owner_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_ownerships_tenant_id"), ["tenant_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_ownerships_unit_id"), ["unit_id"], unique=False)
+
+    if op.get_bind().dialect.name == "postgresql":
+        enable_row_level_security(op.get_bind(), TENANT_TABLES)
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("ownerships", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_ownerships_unit_id"))
+        batch_op.drop_index(batch_op.f("ix_ownerships_tenant_id"))
+        batch_op.drop_index(batch_op.f("ix_ownerships_owner_id"))
+        batch_op.drop_index(batch_op.f("ix_ownerships_created_at"))
+
+    op.drop_table("ownerships")
+    with op.batch_alter_table("units", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_units_tenant_id"))
+        batch_op.drop_index(batch_op.f("ix_units_estate_id"))
+        batch_op.drop_index(batch_op.f("ix_units_created_at"))
+        batch_op.drop_index(batch_op.f("ix_units_building_id"))
+
+    op.drop_table("units")
+    with op.batch_alter_table("staff", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_staff_tenant_id"))
+        batch_op.drop_index(batch_op.f("ix_staff_name"))
+        batch_op.drop_index(batch_op.f("ix_staff_estate_id"))
+        batch_op.drop_index(batch_op.f("ix_staff_created_at"))
+
+    op.drop_table("staff")
+    with op.batch_alter_table("oauth_tokens", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_oauth_tokens_user_id"))
+        batch_op.drop_index(batch_op.f("ix_oauth_tokens_tenant_id"))
+        batch_op.drop_index(batch_op.f("ix_oauth_tokens_family_id"))
+        batch_op.drop_index(batch_op.f("ix_oauth_tokens_client_id"))
+
+    op.drop_table("oauth_tokens")
+    with op.batch_alter_table("oauth_authorization_codes", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_oauth_authorization_codes_created_at"))
+        batch_op.drop_index(batch_op.f("ix_oauth_authorization_codes_client_id"))
+
+    op.drop_table("oauth_authorization_codes")
+    with op.batch_alter_table("buildings", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_buildings_tenant_id"))
+        batch_op.drop_index(batch_op.f("ix_buildings_estate_id"))
+        batch_op.drop_index(batch_op.f("ix_buildings_created_at"))
+
+    op.drop_table("buildings")
+    with op.batch_alter_table("users", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_users_tenant_id"))
+        batch_op.drop_index(batch_op.f("ix_users_created_at"))
+
+    op.drop_table("users")
+    with op.batch_alter_table("tenant_applications", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_tenant_applications_status"))
+        batch_op.drop_index(batch_op.f("ix_tenant_applications_credit_code"))
+        batch_op.drop_index(batch_op.f("ix_tenant_applications_created_at"))
+
+    op.drop_table("tenant_applications")
+    with op.batch_alter_table("owners", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_owners_tenant_id"))
+        batch_op.drop_index(batch_op.f("ix_owners_name"))
+        batch_op.drop_index(batch_op.f("ix_owners_created_at"))
+
+    op.drop_table("owners")
+    with op.batch_alter_table("oauth_clients", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_oauth_clients_tenant_id"))
+        batch_op.drop_index(batch_op.f("ix_oauth_clients_created_at"))
+
+    op.drop_table("oauth_clients")
+    with op.batch_alter_table("estates", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_estates_tenant_id"))
+        batch_op.drop_index(batch_op.f("ix_estates_name"))
+        batch_op.drop_index(batch_op.f("ix_estates_created_at"))
+        batch_op.drop_index(batch_op.f("ix_estates_city"))
+
+    op.drop_table("estates")
+    with op.batch_alter_table("tenants", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_tenants_created_at"))
+
+    op.drop_table("tenants")
+    with op.batch_alter_table("oauth_signing_keys", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_oauth_signing_keys_created_at"))
+        batch_op.drop_index(batch_op.f("ix_oauth_signing_keys_active"))
+
+    op.drop_table("oauth_signing_keys")
+    op.drop_table("login_throttles")
