@@ -16,6 +16,7 @@ import asyncio
 import json
 import os
 import socket
+import secrets
 import statistics
 import subprocess
 import sys
@@ -101,7 +102,7 @@ def main() -> None:
     opts = parser.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="wuye-bench-") as tmp:
-        env = dict(os.environ, WUYE_VAR_DIR=tmp, WUYE_SECRET_KEY="bench-secret-0123456789")
+        env = dict(os.environ, WUYE_VAR_DIR=tmp, WUYE_SECRET_KEY=secrets.token_hex(16))
         if opts.database_url:
             env["WUYE_DATABASE_URL"] = opts.database_url
         port = free_port()

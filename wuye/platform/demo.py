@@ -263,7 +263,7 @@ def seed(settings: Settings, *, progress: Callable[[str], None] | None = None) -
                     grant_types=["authorization_code", "refresh_token"],
                     scopes=None,
                     role=Role.HOST_ADMIN if firm is HOST else Role.TENANT_ADMIN,
-                    token_endpoint_auth_method="none",
+                    token_endpoint_auth_method="none",  # noqa: S106 - a public client
                 )
                 record["swagger_client_id"] = public.client_id
         for i, (firm, record) in enumerate(zip((HOST, *MEMBERS), firms, strict=True)):
