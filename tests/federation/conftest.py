@@ -143,3 +143,15 @@ def live(database: Database, tmp_path: Path) -> Iterator[Live]:
     finally:
         server.should_exit = True
         thread.join(timeout=10)
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Argon2id with its smallest cost: the tests exercise the flow, not the hardness."""
+    from argon2 import PasswordHasher
+
+    from wuye.federation import passwords
+
+    monkeypatch.setattr(
+        passwords, "_hasher", PasswordHasher(time_cost=1, memory_cost=64, parallelism=1)
+    )
