@@ -12,13 +12,7 @@ from contextlib import ExitStack
 
 import click
 
-from wuye.platform.settings import (
-    EMBEDDED,
-    EMBEDDED_LEDGER_PORT,
-    EMBEDDED_MQTT_PORT,
-    Settings,
-    get_settings,
-)
+from wuye.platform.settings import EMBEDDED, Settings, get_settings
 
 
 def start_services(settings: Settings, stack: ExitStack, echo: Callable[[str], None]) -> dict:
@@ -27,14 +21,14 @@ def start_services(settings: Settings, stack: ExitStack, echo: Callable[[str], N
     if settings.mqtt_url == EMBEDDED:
         from wuye.adapters.broker import EmbeddedBroker
 
-        broker = EmbeddedBroker(port=EMBEDDED_MQTT_PORT).start()
+        broker = EmbeddedBroker(port=settings.embedded_mqtt_port).start()
         stack.callback(broker.stop)
         urls["mqtt"] = broker.url
         echo(f"  MQTT 消息代理 / broker (embedded)   {broker.url}")
     if settings.ledger_url == EMBEDDED:
         from wuye.ledger.embedded import start_embedded_node
 
-        node = start_embedded_node(settings.var_dir / "ledger", port=EMBEDDED_LEDGER_PORT)
+        node = start_embedded_node(settings.var_dir / "ledger", port=settings.embedded_ledger_port)
         stack.callback(node.stop)
         urls["ledger"] = node.url
         echo(f"  区块链节点 / ledger JSON-RPC        {node.url}")

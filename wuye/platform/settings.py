@@ -36,6 +36,8 @@ class Settings(BaseSettings):
     public_url: str = Field(
         default="http://127.0.0.1:8000", description="Base URL the platform is reached at."
     )
+    embedded_mqtt_port: int = Field(default=EMBEDDED_MQTT_PORT, description="Embedded broker.")
+    embedded_ledger_port: int = Field(default=EMBEDDED_LEDGER_PORT, description="Embedded node.")
     host: str = "127.0.0.1"
     port: int = 8000
     token_ttl_seconds: int = Field(default=900, description="Access token lifetime.")
