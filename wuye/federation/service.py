@@ -312,7 +312,7 @@ def sandbox_tenant(session: Session) -> Tenant:
     if tenant is None:
         # A code in the reserved "other" category (registration authority 9, category 9)
         # with the division 000000, completed with its GB 32100-2015 check character.
-        tenant = Tenant(name=SANDBOX_TENANT_NAME, credit_code=credit.complete("99000000SANDB0X00"))
+        tenant = Tenant(name=SANDBOX_TENANT_NAME, credit_code=credit.complete("99000000000000001"))
         tenant.kind = TenantKind.SANDBOX
         tenant.status = TenantStatus.ACTIVE
         session.add(tenant)
