@@ -74,7 +74,7 @@ def test_token_is_a_jwt_access_token_per_rfc9068(database: Database, settings: S
     token = _token(database, settings, tenant_id)
     with database.transaction(Scope.for_host()) as session:
         (public,) = keys.jwks(session)["keys"]
-    decoded = jwt.decode(token, keys.KeyAlgorithm("ES256").import_key(public), algorithms=["ES256"])
+    decoded = jwt.decode(token, keys.ES256().load_public(public), algorithms=["ES256"])
     assert decoded.header["typ"] == "at+jwt"
     assert decoded.header["kid"] == public["kid"]
     assert {"iss", "exp", "aud", "sub", "client_id", "iat", "jti"} <= decoded.claims.keys()
@@ -162,3 +162,30 @@ def test_rotated_key_keeps_verifying_old_tokens_until_they_expire(
     with database.transaction(Scope.for_host()) as session:
         published = [k["kid"] for k in keys.jwks(session)["keys"]]
     assert published == [_kid(new), _kid(old)]
+
+
+def test_sm2sm3_setting_signs_tokens_with_sm2(database: Database, settings: Settings) -> None:
+    """国密 deployments: ``WUYE_TOKEN_SIGNING_ALG=SM2SM3`` signs with SM2 over SM3."""
+    gm = settings.model_copy(update={"token_signing_alg": "SM2SM3"})
+    tenant_id = _tenant(database)
+    token = _token(database, gm, tenant_id)
+    header = json.loads(base64.urlsafe_b64decode(token.split(".")[0] + "=="))
+    assert header["alg"] == "SM2SM3"
+    with database.transaction(Scope.for_host()) as session:
+        (public,) = keys.jwks(session)["keys"]
+    assert (public["crv"], public["alg"]) == ("SM2", "SM2SM3") and "d" not in public
+    assert TokenVerifier(database, gm)(token).tenant_id == tenant_id
+    header_part, payload, signature = token.split(".")
+    flipped = signature[:-2] + ("AA" if signature[-2:] != "AA" else "BA")
+    _rejects(TokenVerifier(database, gm), f"{header_part}.{payload}.{flipped}", "bad signature")
+
+
+def test_a_token_whose_alg_does_not_match_its_key_is_rejected(
+    database: Database, settings: Settings
+) -> None:
+    tenant_id = _tenant(database)
+    header_part, payload, signature = _token(database, settings, tenant_id).split(".")
+    header = json.loads(base64.urlsafe_b64decode(header_part + "=="))
+    header["alg"] = "HS256"
+    forged = base64.urlsafe_b64encode(json.dumps(header).encode()).rstrip(b"=").decode()
+    _rejects(TokenVerifier(database, settings), f"{forged}.{payload}.{signature}", "algorithm")

@@ -13,11 +13,12 @@ from __future__ import annotations
 
 import threading
 import uuid
-from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from joserfc.jwk import ECKey, KeyBase
+from joserfc import jwt
+from joserfc.errors import JoseError
+from joserfc.jwk import ECKey
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
@@ -30,25 +31,111 @@ from wuye.platform.settings import Settings
 PUBLISH_LEEWAY_SECONDS = 120
 
 
-@dataclass(frozen=True, slots=True)
-class KeyAlgorithm:
-    """A JWS algorithm (RFC 7518 section 3) and how to make a key for it."""
+class SigningAlgorithm:
+    """A JWS algorithm (RFC 7515) tokens can be signed with: how to make, load, sign
+    and verify. One small subclass per algorithm, registered in :data:`ALGORITHMS`."""
 
     alg: str
 
-    def generate(self) -> KeyBase:
-        if self.alg == "ES256":
-            return ECKey.generate_key("P-256", private=True)
-        raise ValueError(f"unsupported token signing algorithm {self.alg!r}")
+    def generate(self) -> tuple[Any, dict[str, Any], bytes]:
+        """A new key: the private key, its public JWK and its private PEM."""
+        raise NotImplementedError
 
-    def import_key(self, data: dict[str, Any] | str) -> KeyBase:
-        if self.alg == "ES256":
-            return ECKey.import_key(data)
-        raise ValueError(f"unsupported token signing algorithm {self.alg!r}")
+    def load_private(self, pem: bytes) -> Any:
+        raise NotImplementedError
+
+    def load_public(self, jwk: dict[str, Any]) -> Any:
+        raise NotImplementedError
+
+    def sign(self, header: dict[str, Any], claims: dict[str, Any], key: Any) -> str:
+        raise NotImplementedError
+
+    def verify(self, token: str, key: Any) -> dict[str, Any]:
+        """The claims, once the signature checks out; raises ``ValueError`` otherwise."""
+        raise NotImplementedError
 
 
-_private: dict[str, KeyBase] = {}
-_public: dict[str, tuple[str, KeyBase]] = {}
+class ES256(SigningAlgorithm):
+    """ECDSA on P-256 with SHA-256 (RFC 7518 section 3.4), via joserfc: the default,
+    understood by every JOSE library."""
+
+    alg = "ES256"
+
+    def generate(self) -> tuple[Any, dict[str, Any], bytes]:
+        key = ECKey.generate_key("P-256", private=True)
+        return key, dict(key.as_dict(private=False)), key.as_pem(private=True)
+
+    def load_private(self, pem: bytes) -> Any:
+        return ECKey.import_key(pem)
+
+    def load_public(self, jwk: dict[str, Any]) -> Any:
+        return ECKey.import_key(jwk)
+
+    def sign(self, header: dict[str, Any], claims: dict[str, Any], key: Any) -> str:
+        return jwt.encode(header, claims, key, algorithms=[self.alg])
+
+    def verify(self, token: str, key: Any) -> dict[str, Any]:
+        try:
+            return dict(jwt.decode(token, key, algorithms=[self.alg]).claims)
+        except (JoseError, ValueError) as exc:
+            raise ValueError("bad signature") from exc
+
+
+class SM2SM3(SigningAlgorithm):
+    """SM2 signatures over SM3 (GB/T 32918.2) for deployments that must use 国密, via the
+    JOSE profile of :mod:`wuye.crypto.jose` (JWK ``kty`` EC, ``crv`` SM2)."""
+
+    alg = "SM2SM3"
+
+    def _jwt(self) -> Any:
+        from authlib.jose import JsonWebToken
+
+        from wuye.crypto.jose import register_sm2_jose
+
+        register_sm2_jose()
+        return JsonWebToken([self.alg])
+
+    def generate(self) -> tuple[Any, dict[str, Any], bytes]:
+        from wuye.crypto import SM2PrivateKey
+        from wuye.crypto.jose import sm2_jwk
+
+        key = SM2PrivateKey.generate()
+        return key, sm2_jwk(key.public_key), key.to_pem()
+
+    def load_private(self, pem: bytes) -> Any:
+        from wuye.crypto import SM2PrivateKey
+
+        return SM2PrivateKey.from_pem(pem)
+
+    def load_public(self, jwk: dict[str, Any]) -> Any:
+        from wuye.crypto.jose import load_sm2_jwk
+
+        return load_sm2_jwk({k: v for k, v in jwk.items() if k in ("kty", "crv", "x", "y")})
+
+    def sign(self, header: dict[str, Any], claims: dict[str, Any], key: Any) -> str:
+        return self._jwt().encode(header, claims, key).decode("ascii")
+
+    def verify(self, token: str, key: Any) -> dict[str, Any]:
+        from authlib.jose.errors import JoseError as AuthlibJoseError
+
+        try:
+            return dict(self._jwt().decode(token, key))
+        except (AuthlibJoseError, ValueError) as exc:
+            raise ValueError("bad signature") from exc
+
+
+ALGORITHMS: dict[str, SigningAlgorithm] = {a.alg: a for a in (ES256(), SM2SM3())}
+
+
+def algorithm(alg: str) -> SigningAlgorithm:
+    try:
+        return ALGORITHMS[alg]
+    except KeyError:
+        raise ValueError(f"unsupported token signing algorithm {alg!r}") from None
+
+
+_private: dict[str, Any] = {}
+_public: dict[str, tuple[str, Any]] = {}
 _lock = threading.Lock()
 
 
@@ -58,14 +145,13 @@ def _aad(kid: str) -> bytes:
 
 def create_key(session: Session, *, settings: Settings, active: bool = True) -> SigningKey:
     """A new key for ``settings.token_signing_alg``; sealed, stored and (by default) active."""
-    algorithm = KeyAlgorithm(settings.token_signing_alg)
-    key = algorithm.generate()
+    signer = algorithm(settings.token_signing_alg)
+    _key, public_jwk, private_pem = signer.generate()
     kid = uuid.uuid4().hex
-    public = {**key.as_dict(private=False), "kid": kid, "alg": algorithm.alg, "use": "sig"}
-    private_pem = key.as_pem(private=True)
+    public = {**public_jwk, "kid": kid, "alg": signer.alg, "use": "sig"}
     row = SigningKey(
         kid=kid,
-        alg=algorithm.alg,
+        alg=signer.alg,
         public_jwk=public,
         private_key_sealed=seal(settings.secret_bytes(), private_pem, _aad(kid)),
         active=active,
@@ -87,8 +173,9 @@ def rotate(session: Session, *, settings: Settings) -> SigningKey:
     return create_key(session, settings=settings)
 
 
-def active_key(session: Session, *, settings: Settings) -> tuple[str, str, KeyBase]:
-    """``(kid, alg, private key)`` of the key that signs now; creates the first one."""
+def active_key(session: Session, *, settings: Settings) -> tuple[str, str, Any]:
+    """``(kid, alg, private key)`` of the key that signs now; creates the first one
+    (with ``settings.token_signing_alg``)."""
     row = session.scalars(
         select(SigningKey)
         .where(SigningKey.active.is_(True))
@@ -100,21 +187,21 @@ def active_key(session: Session, *, settings: Settings) -> tuple[str, str, KeyBa
     key = _private.get(row.kid)
     if key is None:
         pem = open_sealed(settings.secret_bytes(), row.private_key_sealed, _aad(row.kid))
-        key = KeyAlgorithm(row.alg).import_key(pem.decode())
+        key = algorithm(row.alg).load_private(pem)
         with _lock:
             _private[row.kid] = key
     return row.kid, row.alg, key
 
 
-def remember_public(kid: str, alg: str, jwk: dict[str, Any]) -> tuple[str, KeyBase]:
+def remember_public(kid: str, alg: str, jwk: dict[str, Any]) -> tuple[str, Any]:
     """Cache and return the verification key of ``kid``."""
-    entry = (alg, KeyAlgorithm(alg).import_key(jwk))
+    entry = (alg, algorithm(alg).load_public(jwk))
     with _lock:
         _public[kid] = entry
     return entry
 
 
-def cached_public(kid: str) -> tuple[str, KeyBase] | None:
+def cached_public(kid: str) -> tuple[str, Any] | None:
     return _public.get(kid)
 
 

@@ -20,9 +20,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from joserfc import jwt
-from joserfc.errors import JoseError
-from joserfc.jwk import KeyBase
 from sqlalchemy import and_, bindparam, select, text, update
 from sqlalchemy.orm import Session
 
@@ -144,7 +141,7 @@ def mint(
         claims["role"] = str(Role(role))
     if host:
         claims["host"] = True
-    token = jwt.encode({"alg": alg, "typ": TOKEN_TYPE, "kid": kid}, claims, key, algorithms=[alg])
+    token = keys.algorithm(alg).sign({"alg": alg, "typ": TOKEN_TYPE, "kid": kid}, claims, key)
     refresh = secrets.token_urlsafe(32) if with_refresh_token else None
     record = OAuthToken(
         jti=jti,
@@ -274,7 +271,7 @@ class TokenVerifier:
 
     # -- the signature and the claims ------------------------------------------------
 
-    def _key_for(self, kid: str) -> tuple[str, KeyBase]:
+    def _key_for(self, kid: str) -> tuple[str, Any]:
         cached = keys.cached_public(kid)
         if cached is not None:
             return cached
@@ -306,10 +303,13 @@ class TokenVerifier:
             raise InvalidToken("no key id")
         alg, key = self._key_for(kid)
         # RFC 9068 section 4: "the resource server MUST validate the signature of all
-        # incoming JWT access tokens ... using the algorithm specified in the JWT alg".
+        # incoming JWT access tokens ... using the algorithm specified in the JWT alg" -
+        # and only the algorithm its key was made for (RFC 8725 section 3.1).
+        if header.get("alg") != alg:
+            raise InvalidToken("algorithm does not match the key")
         try:
-            claims = jwt.decode(token, key, algorithms=[alg]).claims
-        except (JoseError, ValueError) as exc:
+            claims = keys.algorithm(alg).verify(token, key)
+        except ValueError as exc:
             raise InvalidToken("bad signature") from exc
         # "The issuer identifier ... MUST exactly match the value of the iss claim."
         if claims.get("iss") != self.issuer:
