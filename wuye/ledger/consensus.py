@@ -207,7 +207,14 @@ class Consensus:
         txs = self.node.pool.batch(self.config.max_block_txs)
         if not txs:
             return None
+        started = time.monotonic()
         candidate = self.ledger.build(txs)
+        log.info(
+            "height %d: built %d txs in %.2fs",
+            self.state.height,
+            len(candidate.block.transactions),
+            time.monotonic() - started,
+        )
         if candidate.dropped:
             self.node.pool.drop(candidate.dropped)
         if not candidate.block.transactions:
@@ -293,6 +300,7 @@ class Consensus:
             self._evidence("invalid-proposal", message.sender, reason=str(exc)[:300])
             return
         st.sent_prepare.add(message.round)
+        st.round_started = time.monotonic()  # progress: the round's clock starts afresh
         self._send(Prepare(st.height, message.round, self.me, {"hash": candidate.block.hash.hex()}))
 
     def _candidate(self, block: Any) -> Candidate:
@@ -300,7 +308,14 @@ class Consensus:
         known = st.candidates.get(block.hash)
         if known is not None:
             return known
+        started = time.monotonic()
         candidate = self.ledger.execute(block)
+        log.info(
+            "height %d: executed %d txs in %.2fs",
+            st.height,
+            len(block.transactions),
+            time.monotonic() - started,
+        )
         st.candidates[candidate.block.hash] = candidate
         return candidate
 
@@ -402,6 +417,12 @@ class Consensus:
     # -- finality --------------------------------------------------------------------
     def _finalize(self, candidate: Candidate, seals: list[sealing.Seal]) -> None:
         self.ledger.commit(candidate, seals)
+        log.info(
+            "height %d: final with %d seals, %d txs",
+            candidate.block.number,
+            len(seals),
+            len(candidate.block.transactions),
+        )
         self._advance(candidate)
 
     def _advance(self, candidate: Candidate | None) -> None:

@@ -67,7 +67,6 @@ class Candidate:
 
     block: BlockAPI
     overlay: Overlay
-    receipts: tuple = ()
     dropped: list[bytes] = field(default_factory=list)
 
     @property
@@ -200,9 +199,7 @@ class Ledger:
                 dropped.append(txs[bad].hash)
                 txs = txs[:bad]
                 continue
-            imported = result.imported_block
-            receipts = imported.get_receipts(chain.chaindb)
-            return Candidate(imported, overlay, receipts, dropped)
+            return Candidate(result.imported_block, overlay, dropped)
 
     def _first_invalid(
         self, parent: BlockHeaderAPI, txs: list[SignedTransactionAPI], timestamp: int, extra: bytes
@@ -228,8 +225,7 @@ class Ledger:
                 f"block #{block.number} does not extend our head #{parent.block_number}"
             )
         result = chain.import_block(block, perform_validation=True)
-        imported = result.imported_block
-        return Candidate(imported, overlay, imported.get_receipts(chain.chaindb))
+        return Candidate(result.imported_block, overlay)
 
     def commit(self, candidate: Candidate, seals: list[Seal]) -> None:
         """Write a final block, its state and its seals in one transaction."""

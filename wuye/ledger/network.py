@@ -46,7 +46,7 @@ def create_network(
     chain_id: int = DEFAULT_CHAIN_ID,
     block_interval: float = 1.0,
     max_block_txs: int = 500,
-    round_timeout: float = 2.0,
+    round_timeout: float = 4.0,
 ) -> NetworkFiles:
     """Write genesis.json, accounts.json and node-i/{config.json,validator.pem}."""
     if validators < 1:

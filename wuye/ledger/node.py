@@ -43,7 +43,7 @@ class NodeConfig:
     peers: list[str] = field(default_factory=list)
     block_interval: float = 1.0
     max_block_txs: int = 500
-    round_timeout: float = 2.0
+    round_timeout: float = 4.0
     sync_interval: float = 1.0
 
     @classmethod

@@ -1,0 +1,218 @@
+"""Ledger throughput: finalised contract calls per second on a four-validator devnet.
+
+Sends web3.py-signed `CreditRegistry.rate` calls to a four-validator devnet
+of separate processes on loopback, and measures, in the same run, raw py-evm
+`apply_all_transactions` of the very same signed transactions. Prints both
+rates, their ratio, and time to finality (send -> seen final) p50 / p99.
+
+    .venv/bin/python bench/ledger.py [--txs 3000] [--senders 8]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import httpx
+from eth_account import Account
+from web3 import HTTPProvider, Web3
+
+from wuye.ledger import contracts
+from wuye.ledger.execution import Ledger
+from wuye.ledger.genesis import PERMISSIONS_ADDRESS, Genesis
+from wuye.ledger.network import create_network
+
+GAS = 120_000
+
+
+def sign_workload(genesis: Genesis, accounts: list, n: int, senders: int) -> tuple[bytes, list]:
+    """The deployment transaction and `n` signed rate() calls, identical for both runs."""
+    deployer = Account.from_key(accounts[0]["privateKey"])
+    abi, bytecode = contracts.load("CreditRegistry")
+    w3 = Web3()
+    factory = w3.eth.contract(abi=abi, bytecode=bytecode)
+    deploy = factory.constructor(Web3.to_checksum_address(PERMISSIONS_ADDRESS)).build_transaction(
+        {
+            "from": deployer.address,
+            "nonce": 0,
+            "gas": 2_000_000,
+            "chainId": genesis.chain_id,
+            "maxFeePerGas": 10**10,
+            "maxPriorityFeePerGas": 1,
+        }
+    )
+    deploy_raw = bytes(deployer.sign_transaction(deploy).raw_transaction)
+    address = Web3.to_checksum_address(
+        Web3.keccak(b"\xd6\x94" + bytes.fromhex(deployer.address[2:]) + b"\x80")[-20:]
+    )
+    registry = w3.eth.contract(address=address, abi=abi)
+    callers = [Account.from_key(a["privateKey"]) for a in accounts[1 : 1 + senders]]
+    txs = []
+    for k in range(n):
+        who = callers[k % len(callers)]
+        tx = registry.functions.rate(k.to_bytes(32, "big"), 1, 1, b"\0" * 32).build_transaction(
+            {
+                "from": who.address,
+                "nonce": k // len(callers),
+                "gas": GAS,
+                "chainId": genesis.chain_id,
+                "maxFeePerGas": 10**10,
+                "maxPriorityFeePerGas": 1,
+            }
+        )
+        txs.append((who.address, bytes(who.sign_transaction(tx).raw_transaction)))
+    return deploy_raw, txs
+
+
+def raw_pyevm(genesis_path: Path, deploy_raw: bytes, txs: list) -> float:
+    """Transactions per second of py-evm apply_all_transactions alone."""
+    with tempfile.TemporaryDirectory() as tmp:
+        ledger = Ledger(Path(tmp), Genesis.load(genesis_path))
+        builder = ledger.block_class.get_transaction_builder()
+        candidate = ledger.build([builder.decode(deploy_raw)])
+        ledger.commit(candidate, [])
+        decoded = [builder.decode(raw) for _, raw in txs]
+        chain = ledger.reader()
+        parent = chain.get_canonical_head()
+        header = chain.create_header_from_parent(parent, timestamp=parent.timestamp + 1)
+        vm = chain.get_vm(header)
+        start = time.perf_counter()
+        _, receipts, _ = vm.apply_all_transactions(decoded, vm.get_header())
+        elapsed = time.perf_counter() - start
+        ledger.close()
+    assert len(receipts) == len(txs)
+    return len(txs) / elapsed
+
+
+def _drive(urls: list[str], deploy_raw: bytes, txs: list, senders: int) -> dict:
+    w3 = Web3(HTTPProvider(urls[0]))
+    w3.eth.wait_for_transaction_receipt(w3.eth.send_raw_transaction(deploy_raw), timeout=60)
+    sent_at: dict[str, float] = {}
+    final_at: dict[str, float] = {}
+    done = threading.Event()
+    start_block = w3.eth.block_number
+
+    def watch() -> None:
+        watcher = Web3(HTTPProvider(urls[0]))
+        seen = start_block
+        while not done.is_set():
+            head = watcher.eth.block_number
+            now = time.perf_counter()
+            for number in range(seen + 1, head + 1):
+                for tx_hash in watcher.eth.get_block(number)["transactions"]:
+                    final_at[tx_hash.to_0x_hex()] = now
+            seen = head
+            if len(final_at) >= len(txs):
+                return
+            time.sleep(0.02)
+
+    def send(lane: int) -> None:
+        client = httpx.Client(timeout=30)
+        url = urls[lane % len(urls)]
+        for k, (_, raw) in enumerate(txs):
+            if k % senders != lane:
+                continue
+            body = {
+                "jsonrpc": "2.0",
+                "id": k,
+                "method": "eth_sendRawTransaction",
+                "params": ["0x" + raw.hex()],
+            }
+            sent = time.perf_counter()
+            answer = client.post(url, json=body).json()
+            if "error" in answer:
+                raise RuntimeError(answer["error"])
+            sent_at[answer["result"]] = sent
+
+    watcher = threading.Thread(target=watch, daemon=True)
+    watcher.start()
+    start = time.perf_counter()
+    lanes = [threading.Thread(target=send, args=(i,)) for i in range(senders)]
+    for t in lanes:
+        t.start()
+    for t in lanes:
+        t.join()
+    watcher.join(timeout=300)
+    done.set()
+    end = max(final_at.values())
+    latencies = sorted(final_at[h] - sent_at[h] for h in sent_at if h in final_at)
+    return {
+        "finalised": len(latencies),
+        "tps": len(latencies) / (end - start),
+        "p50": statistics.median(latencies),
+        "p99": latencies[int(0.99 * (len(latencies) - 1))],
+        "blocks": w3.eth.block_number - start_block,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--txs", type=int, default=3000)
+    parser.add_argument("--senders", type=int, default=8)
+    parser.add_argument("--base-port", type=int, default=28545)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="wuye-bench-") as tmp:
+        root = Path(tmp)
+        files = create_network(root / "plan", 4, args.base_port)
+        genesis = Genesis.load(files.genesis)
+        accounts = json.loads(files.accounts.read_text())
+        print(f"signing {args.txs} CreditRegistry.rate calls from {args.senders} senders ...")
+        deploy_raw, txs = sign_workload(genesis, accounts, args.txs, args.senders)
+        raw = raw_pyevm(files.genesis, deploy_raw, txs)
+        print(f"raw py-evm apply_all_transactions: {raw:8.0f} tx/s")
+        # the devnet reuses the planned genesis and accounts so the signed calls are valid
+        net_root = root / "devnet"
+        net_root.mkdir()
+        result = devnet_run_with(files, net_root, args.base_port, deploy_raw, txs, args.senders)
+    print(
+        f"4-validator devnet, finalised:     {result['tps']:8.0f} tx/s "
+        f"({result['finalised']} txs in {result['blocks']} blocks)"
+    )
+    print(f"ratio devnet / raw py-evm:         {result['tps'] / raw:8.2f}  (target >= 0.5)")
+    print(
+        f"time to finality p50 / p99:        {result['p50']:.2f} s / {result['p99']:.2f} s"
+        "  (target p99 < 2 s)"
+    )
+
+
+def devnet_run_with(
+    files, root: Path, base_port: int, deploy_raw: bytes, txs: list, senders: int
+) -> dict:
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-m", "wuye.ledger", "node", "--config", str(c)],
+            stdout=subprocess.DEVNULL,
+            stderr=open(root / f"node-{i}.log", "wb"),
+        )
+        for i, c in enumerate(files.configs)
+    ]
+    urls = [f"http://127.0.0.1:{base_port + i}" for i in range(len(files.configs))]
+    try:
+        for url in urls:
+            for _ in range(300):
+                try:
+                    httpx.get(url + "/p2p/status", timeout=1).raise_for_status()
+                    break
+                except httpx.HTTPError:
+                    time.sleep(0.1)
+        return _drive(urls, deploy_raw, txs, senders)
+    finally:
+        for p in procs:
+            p.send_signal(signal.SIGTERM)
+        for p in procs:
+            try:
+                p.wait(15)
+            except subprocess.TimeoutExpired:
+                p.kill()
+
+
+if __name__ == "__main__":
+    main()
