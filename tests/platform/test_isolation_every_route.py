@@ -26,6 +26,8 @@ SAMPLE_BODIES = {
     "OwnershipIn": {"owner_id": "{owner_id}"},
     "StaffPatch": {"name": "改名"},
     "RejectIn": {"reason": "资料不全"},
+    "DevicePatch": {"name": "改名"},
+    "ProvisionIn": {"mode": "psk"},
 }
 #: Routes served to the host firm only: another tenant's principal gets 403.
 HOST_ONLY = re.compile(r"^/api/v1/admin/")
@@ -48,6 +50,9 @@ def _graph(client, headers) -> dict[str, str]:
     ids["owner_id"] = post("/api/v1/owners", {"name": "乙", "phone": "13900000099"})
     post(f"/api/v1/units/{ids['unit_id']}/owners", {"owner_id": ids["owner_id"]})
     ids["staff_id"] = post("/api/v1/staff", {"name": "钱师傅", "estate_id": ids["estate_id"]})
+    ids["device_id"] = post(
+        "/api/v1/devices", {"estate_id": ids["estate_id"], "code": "G-1", "type": "water_pump"}
+    )
     return ids
 
 

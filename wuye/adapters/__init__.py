@@ -1,1 +1,4 @@
-"""Device telemetry: MQTT ingest, payload protection, vendor formats, thresholds, alarms, dispatch."""
+"""Device telemetry: MQTT ingest, payload protection, vendor formats, thresholds, alarms.
+
+Work orders and their dispatch live in :mod:`wuye.platform.workorders`.
+"""

@@ -47,6 +47,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.state.pii = PersonalDataCipher(settings.secret_bytes())
     problems.install(app)
 
+    from wuye.adapters.devices.views import router as devices_router
     from wuye.federation.views import install as install_federation
     from wuye.platform.estates.views import router as estates_router
     from wuye.platform.owners.views import router as owners_router
@@ -57,6 +58,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.include_router(estates_router)
     app.include_router(owners_router)
     app.include_router(staff_router)
+    app.include_router(devices_router)
     install_pages(app)
 
     app.mount("/static/docs", StaticFiles(directory=_docs_assets()), name="docs-static")

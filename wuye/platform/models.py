@@ -1,5 +1,6 @@
 """Imports every table module so that ``Base.metadata`` knows the whole schema."""
 
+from wuye.adapters.devices import models as devices_models  # noqa: F401
 from wuye.federation import models as federation_models  # noqa: F401
 from wuye.platform.estates import models as estates_models  # noqa: F401
 from wuye.platform.owners import models as owners_models  # noqa: F401
