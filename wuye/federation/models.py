@@ -249,10 +249,10 @@ class OAuthToken(Base, TokenMixin):
         return self.scope
 
     def get_expires_in(self) -> int:
-        return int((_aware(self.expires_at) - _aware(self.issued_at)).total_seconds())
+        return int((as_utc(self.expires_at) - as_utc(self.issued_at)).total_seconds())
 
     def is_expired(self) -> bool:
-        return _aware(self.expires_at) <= utcnow()
+        return as_utc(self.expires_at) <= utcnow()
 
     def is_revoked(self) -> bool:
         return self.revoked_at is not None
@@ -267,7 +267,7 @@ class OAuthToken(Base, TokenMixin):
         """Not revoked, not rotated, not expired."""
         if self.revoked_at is not None or self.rotated_at is not None:
             return False
-        return self.refresh_expires_at is not None and _aware(self.refresh_expires_at) > utcnow()
+        return self.refresh_expires_at is not None and as_utc(self.refresh_expires_at) > utcnow()
 
 
 class SigningKey(Base, Timestamped):
@@ -300,7 +300,7 @@ class LoginThrottle(Base):
     locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
-def _aware(value: datetime) -> datetime:
+def as_utc(value: datetime) -> datetime:
     """SQLite hands timestamps back without a zone; they were written in UTC."""
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 

@@ -8,9 +8,10 @@ from datetime import timedelta
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from wuye.federation.models import LoginThrottle, _aware
+from wuye.federation.models import LoginThrottle, as_utc
 from wuye.platform.db import utcnow
 
 _hasher = PasswordHasher()
@@ -35,7 +36,7 @@ def locked_for(session: Session, key: str) -> int:
     row = session.get(LoginThrottle, key)
     if row is None or row.locked_until is None:
         return 0
-    remaining = (_aware(row.locked_until) - utcnow()).total_seconds()
+    remaining = (as_utc(row.locked_until) - utcnow()).total_seconds()
     return max(0, int(remaining + 0.999))
 
 
@@ -46,13 +47,16 @@ def record_failure(session: Session, key: str, *, max_failures: int, lockout_sec
     The row is read ``FOR UPDATE`` (PostgreSQL) so concurrent workers count every attempt.
     """
     now = utcnow()
-    row = session.scalars(
-        select(LoginThrottle).where(LoginThrottle.key == key).with_for_update()
-    ).one_or_none()
+    locked_row = select(LoginThrottle).where(LoginThrottle.key == key).with_for_update()
+    row = session.scalars(locked_row).one_or_none()
     if row is None:
-        row = LoginThrottle(key=key, failures=0, window_started_at=now)
-        session.add(row)
-    elif now - _aware(row.window_started_at) > timedelta(seconds=lockout_seconds):
+        try:
+            with session.begin_nested():  # another worker may insert the same key first
+                session.add(LoginThrottle(key=key, failures=0, window_started_at=now))
+        except IntegrityError:
+            pass
+        row = session.scalars(locked_row.execution_options(populate_existing=True)).one()
+    elif now - as_utc(row.window_started_at) > timedelta(seconds=lockout_seconds):
         row.failures, row.window_started_at, row.locked_until = 0, now, None
     row.failures += 1
     if row.failures >= max_failures:

@@ -23,7 +23,7 @@ from wuye.federation.models import (
     Tenant,
     TenantStatus,
     User,
-    _aware,
+    as_utc,
 )
 from wuye.federation.scopes import ROLE_SCOPES
 from wuye.platform.db import utcnow
@@ -118,7 +118,7 @@ class AuthorizationCodeGrant(_IssuesRecordedTokens, grants.AuthorizationCodeGran
         if row.used_at is not None:
             tokens.revoke_family(session, row.family_id)
             return None
-        if _aware(row.expires_at) <= utcnow():
+        if as_utc(row.expires_at) <= utcnow():
             return None
         self.request.family_id = row.family_id
         return row
@@ -161,7 +161,7 @@ class RefreshTokenGrant(_IssuesRecordedTokens, grants.RefreshTokenGrant):
         tenant = session.get(Tenant, row.tenant_id)
         if tenant is None or tenant.status is not TenantStatus.ACTIVE:
             return None
-        if tenant.tokens_valid_after and _aware(row.issued_at) <= _aware(tenant.tokens_valid_after):
+        if tenant.tokens_valid_after and as_utc(row.issued_at) <= as_utc(tenant.tokens_valid_after):
             return None
         return row
 

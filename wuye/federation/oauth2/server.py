@@ -35,6 +35,7 @@ from wuye.federation.models import (
     TenantKind,
     TenantStatus,
     User,
+    as_utc,
 )
 from wuye.federation.scopes import ROLE_SCOPES, SCOPES
 from wuye.platform.db import Database, Scope
@@ -148,7 +149,7 @@ class TokenHandle(TokenMixin):
             else self.record.expires_at
         )
         assert value is not None
-        return value if value.tzinfo else value.replace(tzinfo=UTC)
+        return as_utc(value)
 
     def is_expired(self) -> bool:
         return self.expires_at() <= datetime.now(UTC)
@@ -328,9 +329,4 @@ class AuthorizationServer(_AuthorizationServer):
             return False
         if tenant.tokens_valid_after is None:
             return True
-        issued = (
-            record.issued_at if record.issued_at.tzinfo else record.issued_at.replace(tzinfo=UTC)
-        )
-        after = tenant.tokens_valid_after
-        after = after if after.tzinfo else after.replace(tzinfo=UTC)
-        return issued > after
+        return as_utc(record.issued_at) > as_utc(tenant.tokens_valid_after)
