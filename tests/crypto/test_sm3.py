@@ -1,6 +1,7 @@
 """SM3 (GB/T 32905-2016), HMAC-SM3 and the SM3 KDF."""
 
 import hmac
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from gmssl import sm3 as gmssl_sm3
@@ -113,3 +114,43 @@ def test_sm3_kdf_output_is_a_prefix_of_longer_output():
 def test_sm3_kdf_rejects_a_negative_length():
     with pytest.raises(crypto.MalformedInputError, match="KDF length"):
         crypto.sm3_kdf(b"z", -1)
+
+
+def test_sm3_hash_accepts_bytearray_and_memoryview():
+    assert crypto.sm3_hash(bytearray(vectors.SM3_ABC)).hex() == vectors.SM3_ABC_DIGEST
+    assert crypto.sm3_hash(memoryview(vectors.SM3_ABC)).hex() == vectors.SM3_ABC_DIGEST
+
+
+@pytest.mark.parametrize(
+    "backend",
+    [sm3._sm3_hasher_hashlib, sm3._sm3_hasher_cryptography],
+    ids=["hashlib", "cryptography"],
+)
+def test_sm3_computations_start_fresh_whatever_ran_before(backend):
+    # Every hash starts from a copy of one prepared context, which must never change.
+    if backend is sm3._sm3_hasher_hashlib and not sm3._HASHLIB_SM3:
+        pytest.skip("this interpreter's OpenSSL has no SM3")
+    first, second = backend(), backend()
+    first.update(b"left over")
+    second.update(b"ab")
+    crypto.sm3_hash(b"more left over")
+    second.update(b"c")
+    assert second.digest().hex() == vectors.SM3_ABC_DIGEST
+    third = backend()
+    third.update(vectors.SM3_ABC)
+    assert third.digest().hex() == vectors.SM3_ABC_DIGEST
+
+
+def test_sm3_from_many_threads_gives_every_thread_its_own_digests():
+    messages = [i.to_bytes(2, "big") * (i % 300) for i in range(2000)]
+    expected = [gmssl_hash(message) for message in messages[:200]]
+
+    def work(offset: int) -> bool:
+        digests = [crypto.sm3_hash(message) for message in messages]
+        return digests[:200] == expected and all(
+            crypto.sm3_hash(m) == d
+            for m, d in zip(messages[offset::97], digests[offset::97], strict=True)
+        )
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        assert all(pool.map(work, range(8)))

@@ -1,9 +1,9 @@
 """国密 (SM2 / SM3 / SM4) for the whole platform: the one place these algorithms live.
 
 The ledger seals blocks with SM2 over SM3, telemetry protects device payloads
-with SM4-GCM and derives per-device session keys by SM2 key agreement,
-federation can sign tokens with SM2 ("SM2SM3"), and personal data is sealed
-at rest with SM4. Use it as ``from wuye import crypto``.
+with SM4-GCM (one :class:`SM4GCM` per device key) and derives per-device
+session keys by SM2 key agreement, federation can sign tokens with SM2
+("SM2SM3"), and personal data is sealed at rest with SM4. Use it as ``from wuye import crypto``.
 
 The JOSE profile (:mod:`wuye.crypto.jose`) is loaded on first use, so importing
 this package does not import Authlib.
@@ -51,6 +51,7 @@ from wuye.crypto.sm4 import (
     SM4_GCM_NONCE_SIZE,
     SM4_GCM_TAG_SIZE,
     SM4_KEY_SIZE,
+    SM4GCM,
     SM4BlockCipher,
     sm4_cbc_decrypt,
     sm4_cbc_encrypt,
@@ -80,6 +81,7 @@ __all__ = [
     "SM2PublicKey",
     "SM2SM3Algorithm",
     "SM3Hasher",
+    "SM4GCM",
     "SM4BlockCipher",
     "generate_kek",
     "hmac_sm3",

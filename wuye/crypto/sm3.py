@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 from collections.abc import Callable
-from typing import Protocol
+from typing import Any, Protocol
 
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives import hmac as crypto_hmac
@@ -55,7 +55,7 @@ class _CryptographyHasher:
     __slots__ = ("_ctx",)
 
     def __init__(self) -> None:
-        self._ctx = hashes.Hash(hashes.SM3())
+        self._ctx = _CRYPTOGRAPHY_PROTOTYPE.copy()
 
     def update(self, data: bytes, /) -> None:
         self._ctx.update(data)
@@ -64,34 +64,49 @@ class _CryptographyHasher:
         return self._ctx.copy().finalize()
 
 
-def _hashlib_offers_sm3() -> bool:
+def _hashlib_sm3_prototype() -> Any:
+    """An empty :mod:`hashlib` SM3 object if the interpreter's OpenSSL offers SM3, else None."""
     try:
-        return hashlib.new("sm3", b"abc").digest() == bytes.fromhex(
-            "66c7f0f462eeedd9d1f2d46bdc10e4e24167c4875cf2f7a2297da02b8f4ba8e0"
-        )
+        prototype = hashlib.new("sm3")
     except ValueError:  # OpenSSL built without SM3, or a FIPS-only provider
-        return False
+        return None
+    check = prototype.copy()
+    check.update(b"abc")
+    if check.digest() != _ABC_DIGEST:  # pragma: no cover - a broken provider
+        return None
+    return prototype
+
+
+# Every computation starts from a copy of an empty, initialised context: looking
+# SM3 up by name and setting up a context costs more than hashing a short
+# message, and a copy skips both. The prototypes are never updated, so copying
+# them from several threads is safe.
+_CRYPTOGRAPHY_PROTOTYPE = hashes.Hash(hashes.SM3())
+_ABC_DIGEST = bytes.fromhex("66c7f0f462eeedd9d1f2d46bdc10e4e24167c4875cf2f7a2297da02b8f4ba8e0")
+_HASHLIB_PROTOTYPE = _hashlib_sm3_prototype()
+_HASHLIB_SM3 = _HASHLIB_PROTOTYPE is not None
 
 
 def _sm3_hash_hashlib(data: bytes) -> bytes:
-    return hashlib.new("sm3", data).digest()
+    hasher = _HASHLIB_PROTOTYPE.copy()
+    hasher.update(data)
+    return hasher.digest()  # type: ignore[no-any-return]
 
 
 def _sm3_hash_cryptography(data: bytes) -> bytes:
-    ctx = hashes.Hash(hashes.SM3())
+    ctx = _CRYPTOGRAPHY_PROTOTYPE.copy()
     ctx.update(data)
     return ctx.finalize()
 
 
 def _sm3_hasher_hashlib() -> SM3Hasher:
-    return hashlib.new("sm3")
+    return _HASHLIB_PROTOTYPE.copy()  # type: ignore[no-any-return]
 
 
 def _sm3_hasher_cryptography() -> SM3Hasher:
     return _CryptographyHasher()
 
 
-_HASHLIB_SM3 = _hashlib_offers_sm3()
 _hash: Callable[[bytes], bytes] = _sm3_hash_hashlib if _HASHLIB_SM3 else _sm3_hash_cryptography
 _new_hasher: Callable[[], SM3Hasher] = (
     _sm3_hasher_hashlib if _HASHLIB_SM3 else _sm3_hasher_cryptography
@@ -100,7 +115,9 @@ _new_hasher: Callable[[], SM3Hasher] = (
 
 def sm3_hash(data: bytes) -> bytes:
     """Return the 32-byte SM3 digest of ``data`` (GB/T 32905-2016, clause 5)."""
-    return _hash(require_bytes("data", data))
+    if data.__class__ is not bytes:  # the fast path; require_bytes converts or words the error
+        data = require_bytes("data", data)
+    return _hash(data)
 
 
 def sm3_hasher(data: bytes = b"") -> SM3Hasher:

@@ -8,23 +8,32 @@
   pair it with HMAC-SM3 (encrypt-then-MAC) when the data can be tampered with.
 - The bare block cipher, for conformance with the standard's examples.
 
-Everything runs in OpenSSL through ``cryptography``.
+SM4-GCM runs in Tongsuo (through tongsuopy's cffi binding), on one cipher
+context per key that is reused for every message: :class:`SM4GCM` for a key
+used many times (a device's telemetry key), and the one-shot
+:func:`sm4_gcm_encrypt` / :func:`sm4_gcm_decrypt` over a small cache of such
+objects. CBC and the bare block cipher run in OpenSSL through ``cryptography``.
 """
 
 from __future__ import annotations
 
-from cryptography.exceptions import InvalidTag
+import functools
+import threading
+from typing import Any
+
 from cryptography.hazmat.primitives import padding
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+from tongsuopy.backends.tongsuo import backend as _backend
 
 from wuye.crypto._util import require_bytes, require_length
-from wuye.crypto.errors import AuthenticationFailedError, MalformedInputError
+from wuye.crypto.errors import AuthenticationFailedError, CryptoError, MalformedInputError
 
 __all__ = [
     "SM4_BLOCK_SIZE",
     "SM4_GCM_NONCE_SIZE",
     "SM4_GCM_TAG_SIZE",
     "SM4_KEY_SIZE",
+    "SM4GCM",
     "SM4BlockCipher",
     "sm4_cbc_decrypt",
     "sm4_cbc_encrypt",
@@ -43,8 +52,182 @@ SM4_GCM_NONCE_SIZE = 12
 SM4_GCM_TAG_SIZE = 16
 
 
+_lib: Any = _backend._lib
+_ffi: Any = _backend._ffi
+_NULL = _ffi.NULL
+_SM4_GCM = _lib.EVP_get_cipherbyname(b"sm4-gcm")
+if _SM4_GCM == _NULL:  # pragma: no cover - every Tongsuo build has SM4-GCM
+    raise ImportError("the Tongsuo library behind tongsuopy has no SM4-GCM")
+_GET_TAG = _lib.EVP_CTRL_AEAD_GET_TAG
+_SET_TAG = _lib.EVP_CTRL_AEAD_SET_TAG
+# EVP_CipherUpdate takes an int length; longer inputs go through in slices.
+_MAX_UPDATE = 2**30
+# Keys whose contexts the one-shot SM4-GCM functions keep (see _gcm_for_key).
+_ONE_SHOT_CACHE_SIZE = 64
+# Bytes of output an SM4GCM object writes into its own buffer rather than a new one.
+_SCRATCH_SIZE = 1024 + SM4_GCM_TAG_SIZE
+
+
 def _sm4(key: object) -> algorithms.SM4:
     return algorithms.SM4(require_length("SM4 key", key, SM4_KEY_SIZE))
+
+
+def _gcm_failure(what: str) -> CryptoError:
+    errors = _backend._consume_errors()
+    return CryptoError(f"SM4-GCM {what} failed in the crypto library: {errors!r}")
+
+
+def _update(ctx: Any, out: Any, outlen: Any, data: bytes, size: int) -> None:
+    """Run the first ``size`` bytes of ``data`` through ``ctx`` into ``out`` (NULL for AAD)."""
+    if size <= _MAX_UPDATE:
+        ok = _lib.EVP_CipherUpdate(ctx, out, outlen, data, size) == 1
+    else:  # EVP_CipherUpdate takes an int length: go through in slices
+        ok = all(
+            _lib.EVP_CipherUpdate(
+                ctx,
+                _NULL if out == _NULL else out + start,
+                outlen,
+                data[start : min(start + _MAX_UPDATE, size)],
+                min(_MAX_UPDATE, size - start),
+            )
+            == 1
+            for start in range(0, size, _MAX_UPDATE)
+        )
+    if not ok:
+        raise _gcm_failure("update")  # pragma: no cover - library failure
+
+
+class SM4GCM:
+    """SM4-GCM under one key, reusing one cipher context for every message.
+
+    The SM4 key schedule and the GHASH key ``H = E(K, 0^128)`` (SP 800-38D,
+    7.1) are computed once, here; each message only loads its nonce, which is
+    what makes small messages cheap. Use one object per long-lived key, e.g.
+    per device for telemetry payloads; the output is byte-for-byte that of
+    :func:`sm4_gcm_encrypt`.
+
+    ``nonce`` is 12 bytes and must never repeat under one key: a repeated GCM
+    nonce reveals the XOR of the plaintexts and lets an attacker forge tags
+    (SP 800-38D, 8.2).
+
+    An object may be shared between threads: calls on it are serialised by a
+    lock, so threads sealing under the same key queue for it (give each thread
+    its own object if that matters). The context and its key schedule are
+    wiped and freed when the object is collected.
+
+    Raises:
+        MalformedInputError: ``key`` is not 16 bytes.
+    """
+
+    __slots__ = ("__weakref__", "_ctx", "_lock", "_outlen", "_scratch", "_scratch_bytes")
+
+    def __init__(self, key: bytes) -> None:
+        key = require_length("SM4 key", key, SM4_KEY_SIZE)
+        ctx = _lib.EVP_CIPHER_CTX_new()
+        if ctx == _NULL:  # pragma: no cover - only on memory exhaustion
+            raise CryptoError("out of memory allocating an SM4-GCM context")
+        self._ctx = _ffi.gc(ctx, _lib.EVP_CIPHER_CTX_free)
+        if _lib.EVP_CipherInit_ex(self._ctx, _SM4_GCM, _NULL, key, _NULL, 1) != 1:
+            raise _gcm_failure("key setup")  # pragma: no cover - library failure
+        self._outlen = _ffi.new("int *")
+        # Output of small messages goes here (under the lock) and is copied out,
+        # which is cheaper than a new buffer per message. It may hold the last
+        # plaintext opened until the next call; whoever can read it can read the
+        # key schedule in the context too.
+        self._scratch = _ffi.new("unsigned char[]", _SCRATCH_SIZE)
+        self._scratch_bytes = _ffi.buffer(self._scratch)
+        self._lock = threading.Lock()
+
+    def __repr__(self) -> str:
+        return "SM4GCM(<key hidden>)"
+
+    def encrypt(self, nonce: bytes, plaintext: bytes, aad: bytes = b"") -> bytes:
+        """Encrypt and authenticate; return ciphertext followed by the 16-byte tag.
+
+        ``aad`` is authenticated but not encrypted.
+
+        Raises:
+            MalformedInputError: ``nonce`` is not 12 bytes, or an argument is not bytes.
+        """
+        # The exact-type checks are the fast path; require_* convert bytes-like
+        # arguments and word the errors.
+        if nonce.__class__ is not bytes or len(nonce) != SM4_GCM_NONCE_SIZE:
+            nonce = require_length("SM4-GCM nonce", nonce, SM4_GCM_NONCE_SIZE)
+        if plaintext.__class__ is not bytes:
+            plaintext = require_bytes("plaintext", plaintext)
+        if aad.__class__ is not bytes:
+            aad = require_bytes("aad", aad)
+        size = len(plaintext)
+        total = size + SM4_GCM_TAG_SIZE
+        small = total <= _SCRATCH_SIZE
+        out = self._scratch if small else _ffi.new("unsigned char[]", total)
+        ctx, outlen = self._ctx, self._outlen
+        with self._lock:
+            if _lib.EVP_CipherInit_ex(ctx, _NULL, _NULL, _NULL, nonce, 1) != 1:
+                raise _gcm_failure("nonce setup")  # pragma: no cover - library failure
+            if aad:
+                _update(ctx, _NULL, outlen, aad, len(aad))
+            if size:
+                _update(ctx, out, outlen, plaintext, size)
+            if (
+                _lib.EVP_CipherFinal_ex(ctx, out + size, outlen) != 1
+                or _lib.EVP_CIPHER_CTX_ctrl(ctx, _GET_TAG, SM4_GCM_TAG_SIZE, out + size) != 1
+            ):
+                raise _gcm_failure("tag computation")  # pragma: no cover - library failure
+            if small:
+                return self._scratch_bytes[:total]
+        return _ffi.buffer(out)[:]
+
+    def decrypt(self, nonce: bytes, data: bytes, aad: bytes = b"") -> bytes:
+        """Check and decrypt ``data`` (ciphertext followed by the 16-byte tag).
+
+        No plaintext is returned unless the tag verifies (SP 800-38D, 7.2).
+
+        Raises:
+            AuthenticationFailedError: nonce, ``aad``, ciphertext or tag is wrong
+                (or the data was sealed under another key).
+            MalformedInputError: ``nonce`` is not 12 bytes, ``data`` is shorter than
+                a tag, or an argument is not bytes.
+        """
+        if nonce.__class__ is not bytes or len(nonce) != SM4_GCM_NONCE_SIZE:
+            nonce = require_length("SM4-GCM nonce", nonce, SM4_GCM_NONCE_SIZE)
+        if data.__class__ is not bytes:
+            data = require_bytes("data", data)
+        if aad.__class__ is not bytes:
+            aad = require_bytes("aad", aad)
+        size = len(data) - SM4_GCM_TAG_SIZE
+        if size < 0:
+            raise MalformedInputError(
+                f"SM4-GCM data is truncated: {len(data)} bytes, shorter than the "
+                f"{SM4_GCM_TAG_SIZE}-byte tag"
+            )
+        small = size <= _SCRATCH_SIZE
+        out = self._scratch if small else _ffi.new("unsigned char[]", size)
+        ctx, outlen = self._ctx, self._outlen
+        with self._lock:
+            if (
+                _lib.EVP_CipherInit_ex(ctx, _NULL, _NULL, _NULL, nonce, 0) != 1
+                or _lib.EVP_CIPHER_CTX_ctrl(ctx, _SET_TAG, SM4_GCM_TAG_SIZE, data[size:]) != 1
+            ):
+                raise _gcm_failure("nonce and tag setup")  # pragma: no cover
+            if aad:
+                _update(ctx, _NULL, outlen, aad, len(aad))
+            if size:
+                _update(ctx, out, outlen, data, size)
+            if _lib.EVP_CipherFinal_ex(ctx, out + size, outlen) != 1:
+                _backend._consume_errors()
+                _ffi.memmove(out, bytes(size), size)  # no unauthenticated plaintext kept
+                raise AuthenticationFailedError("SM4-GCM authentication failed")
+            if small:
+                return self._scratch_bytes[:size]
+        return _ffi.buffer(out, size)[:]
+
+
+# A thread-safe LRU of SM4GCM objects by key, so repeated one-shot calls under
+# one key (a device's payloads, the personal-data KEK) skip the key schedule and
+# the context setup. It keeps the schedules of recently used keys in memory
+# until they are evicted, as any long-lived SM4GCM object would.
+_gcm_for_key = functools.lru_cache(maxsize=_ONE_SHOT_CACHE_SIZE)(SM4GCM)
 
 
 def sm4_gcm_encrypt(key: bytes, nonce: bytes, plaintext: bytes, aad: bytes = b"") -> bytes:
@@ -53,16 +236,13 @@ def sm4_gcm_encrypt(key: bytes, nonce: bytes, plaintext: bytes, aad: bytes = b""
     ``nonce`` is 12 bytes and must never repeat under one key: a repeated GCM
     nonce reveals the XOR of the plaintexts and lets an attacker forge tags
     (SP 800-38D, 8.2). ``aad`` is authenticated but not encrypted.
+
+    For many messages under one key, :class:`SM4GCM` skips the key lookup; this
+    function reuses the context of any of the last 64 keys it saw.
     """
-    algorithm = _sm4(key)
-    nonce = require_length("SM4-GCM nonce", nonce, SM4_GCM_NONCE_SIZE)
-    plaintext = require_bytes("plaintext", plaintext)
-    aad = require_bytes("aad", aad)
-    encryptor = Cipher(algorithm, modes.GCM(nonce)).encryptor()
-    if aad:
-        encryptor.authenticate_additional_data(aad)
-    ciphertext = encryptor.update(plaintext) + encryptor.finalize()
-    return ciphertext + encryptor.tag
+    if key.__class__ is not bytes or len(key) != SM4_KEY_SIZE:
+        key = require_length("SM4 key", key, SM4_KEY_SIZE)
+    return _gcm_for_key(key).encrypt(nonce, plaintext, aad)
 
 
 def sm4_gcm_decrypt(key: bytes, nonce: bytes, data: bytes, aad: bytes = b"") -> bytes:
@@ -72,24 +252,9 @@ def sm4_gcm_decrypt(key: bytes, nonce: bytes, data: bytes, aad: bytes = b"") -> 
         AuthenticationFailedError: key, nonce, ``aad``, ciphertext or tag is wrong.
         MalformedInputError: wrong key or nonce length, or ``data`` shorter than a tag.
     """
-    algorithm = _sm4(key)
-    nonce = require_length("SM4-GCM nonce", nonce, SM4_GCM_NONCE_SIZE)
-    data = require_bytes("data", data)
-    aad = require_bytes("aad", aad)
-    if len(data) < SM4_GCM_TAG_SIZE:
-        raise MalformedInputError(
-            f"SM4-GCM data is truncated: {len(data)} bytes, shorter than the "
-            f"{SM4_GCM_TAG_SIZE}-byte tag"
-        )
-    ciphertext, tag = data[:-SM4_GCM_TAG_SIZE], data[-SM4_GCM_TAG_SIZE:]
-    decryptor = Cipher(algorithm, modes.GCM(nonce, tag)).decryptor()
-    if aad:
-        decryptor.authenticate_additional_data(aad)
-    plaintext = decryptor.update(ciphertext)
-    try:
-        return plaintext + decryptor.finalize()
-    except InvalidTag:
-        raise AuthenticationFailedError("SM4-GCM authentication failed") from None
+    if key.__class__ is not bytes or len(key) != SM4_KEY_SIZE:
+        key = require_length("SM4 key", key, SM4_KEY_SIZE)
+    return _gcm_for_key(key).decrypt(nonce, data, aad)
 
 
 def sm4_cbc_encrypt(key: bytes, iv: bytes, plaintext: bytes) -> bytes:
