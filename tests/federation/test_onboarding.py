@@ -85,6 +85,21 @@ def test_host_admin_approves_and_the_firm_can_use_its_first_client(live: Live) -
         )
 
 
+def test_the_estates_of_an_approved_application_become_the_firms_estates(live: Live) -> None:
+    token = _host_token(live)
+    with live.http() as http:
+        application = http.post("/api/v1/onboarding/applications", json=_application()).json()
+        result = http.post(
+            f"/api/v1/admin/applications/{application['id']}/approve", headers=_bearer(token)
+        ).json()
+    with OAuth2Client(result["client_id"], result["client_secret"]) as oauth:
+        oauth.fetch_token(f"{live.url}/oauth/token", grant_type="client_credentials")
+        estates = oauth.get(f"{live.url}/api/v1/estates").json()["items"]
+    assert [(e["name"], e["address"]) for e in estates] == [
+        ("西溪花园", "杭州市西湖区文二西路 1 号")
+    ]
+
+
 def test_approving_twice_is_a_conflict_and_creates_nothing_more(live: Live) -> None:
     token = _host_token(live)
     with live.http() as http:

@@ -312,7 +312,7 @@ class EstateIn(BaseModel):
     """An estate (小区) the applying firm manages."""
 
     name: str = Field(min_length=1, max_length=200)
-    address: str = Field(default="", max_length=500)
+    address: str = Field(default="", max_length=300)
 
 
 class ApplicationIn(BaseModel):

@@ -209,6 +209,7 @@ def approve(
         role=Role.TENANT_ADMIN,
     )
     assert secret is not None
+    _create_estates(session, tenant_id=tenant.id, estates=application.estates)
     application.status = ApplicationStatus.APPROVED
     application.reviewer = reviewer
     application.reviewed_at = utcnow()
@@ -222,6 +223,22 @@ def approve(
         admin_password=admin_password,
         estates=list(application.estates),
     )
+
+
+def _create_estates(session: Session, *, tenant_id: str, estates: list[dict[str, Any]]) -> None:
+    """The estates named in the application become the new tenant's first estates."""
+    from wuye.platform.estates.models import Estate
+
+    for number, estate in enumerate(estates, start=1):
+        session.add(
+            Estate(
+                tenant_id=tenant_id,
+                code=f"E{number:03d}",
+                name=estate["name"],
+                address=estate.get("address", ""),
+            )
+        )
+    session.flush()
 
 
 def onboard_approved(

@@ -20,6 +20,7 @@ depends_on: str | Sequence[str] | None = None
 #: Tables under row-level security at this revision.
 TENANT_TABLES = [
     "buildings",
+    "devices",
     "estates",
     "oauth_clients",
     "oauth_tokens",
@@ -407,6 +408,58 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_staff_tenant_id"), ["tenant_id"], unique=False)
 
     op.create_table(
+        "devices",
+        sa.Column("id", sa.String(length=32), nullable=False),
+        sa.Column("estate_id", sa.String(length=32), nullable=False),
+        sa.Column("building_id", sa.String(length=32), nullable=True),
+        sa.Column("code", sa.String(length=64), nullable=False),
+        sa.Column("name", sa.String(length=200), nullable=False),
+        sa.Column("type", sa.String(length=32), nullable=False),
+        sa.Column("vendor", sa.String(length=32), nullable=False),
+        sa.Column("floor", sa.Integer(), nullable=True),
+        sa.Column("latitude", sa.Double(), nullable=True),
+        sa.Column("longitude", sa.Double(), nullable=True),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("sensitivity", sa.Double(), nullable=False),
+        sa.Column("vendor_credentials_sealed", sa.LargeBinary(), nullable=True),
+        sa.Column("key_mode", sa.String(length=16), nullable=True),
+        sa.Column("key_version", sa.Integer(), nullable=False),
+        sa.Column("master_secret_sealed", sa.LargeBinary(), nullable=True),
+        sa.Column("public_key_hex", sa.String(length=130), nullable=True),
+        sa.Column("provisioned_at", sa.DateTime(), nullable=True),
+        sa.Column("rx_seq", sa.BigInteger(), nullable=False),
+        sa.Column("last_seen_ms", sa.BigInteger(), nullable=True),
+        sa.Column("tenant_id", sa.String(length=32), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["building_id"],
+            ["buildings.id"],
+            name=op.f("fk_devices_building_id_buildings"),
+            ondelete="SET NULL",
+        ),
+        sa.ForeignKeyConstraint(
+            ["estate_id"],
+            ["estates.id"],
+            name=op.f("fk_devices_estate_id_estates"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["tenant_id"],
+            ["tenants.id"],
+            name=op.f("fk_devices_tenant_id_tenants"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_devices")),
+        sa.UniqueConstraint("tenant_id", "code", name=op.f("uq_devices_tenant_id")),
+    )
+    with op.batch_alter_table("devices", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_devices_building_id"), ["building_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_devices_created_at"), ["created_at"], unique=False)
+        batch_op.create_index(batch_op.f("ix_devices_estate_id"), ["estate_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_devices_tenant_id"), ["tenant_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_devices_type"), ["type"], unique=False)
+
+    op.create_table(
         "units",
         sa.Column("id", sa.String(length=32), nullable=False),
         sa.Column("estate_id", sa.String(length=32), nullable=False),
@@ -495,6 +548,14 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_units_building_id"))
 
     op.drop_table("units")
+    with op.batch_alter_table("devices", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_devices_type"))
+        batch_op.drop_index(batch_op.f("ix_devices_tenant_id"))
+        batch_op.drop_index(batch_op.f("ix_devices_estate_id"))
+        batch_op.drop_index(batch_op.f("ix_devices_created_at"))
+        batch_op.drop_index(batch_op.f("ix_devices_building_id"))
+
+    op.drop_table("devices")
     with op.batch_alter_table("staff", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_staff_tenant_id"))
         batch_op.drop_index(batch_op.f("ix_staff_name"))
