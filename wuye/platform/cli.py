@@ -126,18 +126,16 @@ def config_show(as_json: bool) -> None:
         click.echo(f"WUYE_{key.upper():<{width}}  {value}")
 
 
-def _add_optional_groups() -> None:
+def _add_package_groups() -> None:
+    """The command groups other packages own: ``wuye federation ...``, ``wuye ledger ...``."""
     from wuye.federation.cli import federation
+    from wuye.ledger.cli import ledger
 
     cli.add_command(federation)
-    try:
-        from wuye.ledger.cli import ledger
-    except ImportError:  # the ledger package ships its CLI with its node
-        return
     cli.add_command(ledger)
 
 
-_add_optional_groups()
+_add_package_groups()
 
 
 def main() -> None:
