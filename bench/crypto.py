@@ -15,7 +15,10 @@ small messages measure the per-call cost. Where the local OpenSSL has no
 SM4-GCM (OpenSSL 3.0), the baseline is SM4-CTR, GCM's encryption half without
 GHASH or the per-message counter block, so that ratio understates.
 
-Run: .venv/bin/python bench/crypto.py [--seconds 1.0]
+Both sides divide by CPU time (what `openssl speed` does by default), so other
+processes on a shared machine do not skew the ratios; --elapsed uses wall time.
+
+Run: .venv/bin/python bench/crypto.py [--seconds 1.0] [--elapsed]
 """
 
 from __future__ import annotations
@@ -40,16 +43,23 @@ def progress(message: str) -> None:
     print(f"  .. {message}", file=sys.stderr, flush=True)
 
 
+# `openssl speed` divides by the user CPU time it used unless given -elapsed;
+# the wuye figures count this process's CPU time likewise, so that other load on
+# a shared machine slows neither side's figure. --elapsed switches both to wall time.
+CLOCKS = {"cpu": (time.process_time, []), "elapsed": (time.perf_counter, ["-elapsed"])}
+clock, openssl_clock_args = CLOCKS["cpu"]
+
+
 def rate(fn: Callable[[], object], seconds: float) -> float:
     """Calls per second of ``fn``, timed in batches for at least ``seconds``."""
     fn()
     calls, batch = 0, 1
-    start = time.perf_counter()
+    start = clock()
     while True:
         for _ in range(batch):
             fn()
         calls += batch
-        elapsed = time.perf_counter() - start
+        elapsed = clock() - start
         if elapsed >= seconds:
             return calls / elapsed
         batch *= 2
@@ -60,7 +70,7 @@ def openssl_speed(args: list[str], seconds: float) -> str | None:
         return None
     secs = str(max(1, round(seconds)))
     result = subprocess.run(
-        ["openssl", "speed", "-mr", "-seconds", secs, *args],
+        ["openssl", "speed", "-mr", *openssl_clock_args, "-seconds", secs, *args],
         capture_output=True,
         text=True,
         check=False,
@@ -103,7 +113,13 @@ def one_shot_many_keys(size: int, baseline: float | None, note: str, seconds: fl
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=1.0, help="time per figure")
-    seconds = parser.parse_args().seconds
+    parser.add_argument(
+        "--elapsed", action="store_true", help="divide by wall time on both sides, not CPU time"
+    )
+    options = parser.parse_args()
+    seconds = options.seconds
+    global clock, openssl_clock_args
+    clock, openssl_clock_args = CLOCKS["elapsed" if options.elapsed else "cpu"]
 
     version = subprocess.run(
         ["openssl", "version"], capture_output=True, text=True, check=False
@@ -151,7 +167,8 @@ def main() -> None:
         if size == SIZES[0]:
             rows.append(one_shot_many_keys(size, base, note, seconds))
 
-    print(f"wuye.crypto against `openssl speed` ({version}), {seconds:g} s per figure")
+    measure = "wall time" if options.elapsed else "CPU time, as openssl speed counts it"
+    print(f"wuye.crypto against `openssl speed` ({version}), {seconds:g} s per figure, {measure}")
     print(f"{'figure':<{NAME_WIDTH}}{'unit':<9}{'wuye':>12}{'openssl':>12}  {'ratio':>10}")
     print("\n".join(rows))
     if gcm_base != "sm4-gcm":
