@@ -92,9 +92,9 @@ def raw_pyevm(genesis_path: Path, deploy_raw: bytes, txs: list) -> float:
     return len(txs) / elapsed
 
 
-def _drive(urls: list[str], deploy_raw: bytes, txs: list, senders: int) -> dict:
+def _drive(urls: list[str], txs: list, senders: int, rate: float = 0.0) -> dict:
+    """Send `txs` over `senders` lanes (paced to `rate` tx/s if given); time each to finality."""
     w3 = Web3(HTTPProvider(urls[0]))
-    w3.eth.wait_for_transaction_receipt(w3.eth.send_raw_transaction(deploy_raw), timeout=60)
     sent_at: dict[str, float] = {}
     final_at: dict[str, float] = {}
     done = threading.Event()
@@ -114,12 +114,15 @@ def _drive(urls: list[str], deploy_raw: bytes, txs: list, senders: int) -> dict:
                 return
             time.sleep(0.02)
 
-    def send(lane: int) -> None:
+    def send(lane: int) -> None:  # one HTTP client per lane, like independent wallets
         client = httpx.Client(timeout=30)
         url = urls[lane % len(urls)]
-        for k, (_, raw) in enumerate(txs):
-            if k % senders != lane:
-                continue
+        mine = [(k, raw) for k, (_, raw) in enumerate(txs) if k % senders == lane]
+        for j, (k, raw) in enumerate(mine):
+            if rate:
+                delay = start + j * senders / rate - time.perf_counter()
+                if delay > 0:
+                    time.sleep(delay)
             body = {
                 "jsonrpc": "2.0",
                 "id": k,
@@ -140,7 +143,7 @@ def _drive(urls: list[str], deploy_raw: bytes, txs: list, senders: int) -> dict:
         t.start()
     for t in lanes:
         t.join()
-    watcher.join(timeout=300)
+    watcher.join(timeout=600)
     done.set()
     end = max(final_at.values())
     latencies = sorted(final_at[h] - sent_at[h] for h in sent_at if h in final_at)
@@ -158,6 +161,13 @@ def main() -> None:
     parser.add_argument("--txs", type=int, default=3000)
     parser.add_argument("--senders", type=int, default=8)
     parser.add_argument("--base-port", type=int, default=28545)
+    parser.add_argument(
+        "--paced-txs",
+        type=int,
+        default=400,
+        help="then this many more at --rate, for finality at a steady load",
+    )
+    parser.add_argument("--rate", type=float, default=40.0, help="offered load of the paced run")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="wuye-bench-") as tmp:
         root = Path(tmp)
@@ -165,27 +175,51 @@ def main() -> None:
         genesis = Genesis.load(files.genesis)
         accounts = json.loads(files.accounts.read_text())
         print(f"signing {args.txs} CreditRegistry.rate calls from {args.senders} senders ...")
-        deploy_raw, txs = sign_workload(genesis, accounts, args.txs, args.senders)
+        deploy_raw, all_txs = sign_workload(
+            genesis, accounts, args.txs + args.paced_txs, args.senders
+        )
+        txs, paced = all_txs[: args.txs], all_txs[args.txs :]
         raw = raw_pyevm(files.genesis, deploy_raw, txs)
         print(f"raw py-evm apply_all_transactions: {raw:8.0f} tx/s")
         # the devnet reuses the planned genesis and accounts so the signed calls are valid
         net_root = root / "devnet"
         net_root.mkdir()
-        result = devnet_run_with(files, net_root, args.base_port, deploy_raw, txs, args.senders)
+        result, steady = devnet_run_with(
+            files, net_root, args.base_port, deploy_raw, [txs, paced], args.senders, args.rate
+        )
+    print("saturated (all calls sent as fast as 8 wallets can):")
     print(
         f"4-validator devnet, finalised:     {result['tps']:8.0f} tx/s "
         f"({result['finalised']} txs in {result['blocks']} blocks)"
+    )
+    print(
+        f"node CPU per finalised tx:         {result['cpu_ms_per_tx']:8.1f} ms "
+        f"(4 nodes together; raw py-evm needs {1000 / raw:.1f} ms)"
     )
     print(f"ratio devnet / raw py-evm:         {result['tps'] / raw:8.2f}  (target >= 0.5)")
     print(
         f"time to finality p50 / p99:        {result['p50']:.2f} s / {result['p99']:.2f} s"
         "  (target p99 < 2 s)"
     )
+    if steady:
+        print(f"steady load of {args.rate:.0f} tx/s offered ({steady['finalised']} calls):")
+        print(
+            f"  finalised {steady['tps']:.0f} tx/s; time to finality p50 / p99: "
+            f"{steady['p50']:.2f} s / {steady['p99']:.2f} s"
+        )
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (Linux /proc)."""
+    import os
+
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def devnet_run_with(
-    files, root: Path, base_port: int, deploy_raw: bytes, txs: list, senders: int
-) -> dict:
+    files, root: Path, base_port: int, deploy_raw: bytes, phases: list, senders: int, rate: float
+) -> tuple[dict, dict | None]:
     procs = [
         subprocess.Popen(
             [sys.executable, "-m", "wuye.ledger", "node", "--config", str(c)],
@@ -203,7 +237,14 @@ def devnet_run_with(
                     break
                 except httpx.HTTPError:
                     time.sleep(0.1)
-        return _drive(urls, deploy_raw, txs, senders)
+        w3 = Web3(HTTPProvider(urls[0]))
+        w3.eth.wait_for_transaction_receipt(w3.eth.send_raw_transaction(deploy_raw), timeout=60)
+        cpu_before = sum(_cpu_seconds(p.pid) for p in procs)
+        saturated = _drive(urls, phases[0], senders)
+        cpu = sum(_cpu_seconds(p.pid) for p in procs) - cpu_before
+        saturated["cpu_ms_per_tx"] = 1000 * cpu / max(1, saturated["finalised"])
+        steady = _drive(urls, phases[1], senders, rate) if phases[1] else None
+        return saturated, steady
     finally:
         for p in procs:
             p.send_signal(signal.SIGTERM)

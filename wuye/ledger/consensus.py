@@ -163,7 +163,10 @@ class Consensus:
     def _tick(self) -> None:
         now = time.monotonic()
         st = self.state
-        if self.sync_wanted or now - self.last_sync > self.config.sync_interval:
+        # Peers are polled when a message shows we are behind, or while idle (a restarted
+        # node catching up); never on a timer mid-round, where it would only add latency.
+        idle = not st.active and not self.node.pool
+        if self.sync_wanted or (idle and now - self.last_sync > self.config.sync_interval):
             self._sync()
             st = self.state
         if self.key is None or self.me not in st.keys:

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import rlp
+from eth._utils.rlp import validate_imported_block_unchanged
 from eth.abc import BlockAPI, BlockHeaderAPI, SignedTransactionAPI
 from eth.db.atomic import AtomicDB
 from eth.vm.forks.prague.blocks import PragueBlock  # noqa: F401 - the block class in use
@@ -72,6 +73,18 @@ class Candidate:
     @property
     def header(self) -> BlockHeaderAPI:
         return self.block.header
+
+
+def _import(chain: Any, block: BlockAPI, validate: bool) -> BlockAPI:
+    """py-evm's Chain.import_block, without reading the stored block back afterwards."""
+    parent = chain.get_block_header_by_hash(block.header.parent_hash)
+    base = chain.create_header_from_parent(parent).copy(gas_used=block.header.gas_used)
+    imported = chain.get_vm(base).import_block(block).block
+    if validate:
+        validate_imported_block_unchanged(imported, block)
+        chain.validate_block(imported)
+    chain.chaindb.persist_block(imported)
+    return imported
 
 
 class Ledger:
@@ -193,13 +206,13 @@ class Ledger:
             header = self._template(chain, parent, timestamp, extra)
             block = self.block_class(header, transactions=txs, uncles=[], withdrawals=[])
             try:
-                result = chain.import_block(block, perform_validation=False)
+                imported = _import(chain, block, validate=False)
             except ValidationError:
                 bad = self._first_invalid(parent, txs, timestamp, extra)
                 dropped.append(txs[bad].hash)
                 txs = txs[:bad]
                 continue
-            return Candidate(result.imported_block, overlay, dropped)
+            return Candidate(imported, overlay, dropped)
 
     def _first_invalid(
         self, parent: BlockHeaderAPI, txs: list[SignedTransactionAPI], timestamp: int, extra: bytes
@@ -224,8 +237,7 @@ class Ledger:
             raise ValidationError(
                 f"block #{block.number} does not extend our head #{parent.block_number}"
             )
-        result = chain.import_block(block, perform_validation=True)
-        return Candidate(result.imported_block, overlay)
+        return Candidate(_import(chain, block, validate=True), overlay)
 
     def commit(self, candidate: Candidate, seals: list[Seal]) -> None:
         """Write a final block, its state and its seals in one transaction."""

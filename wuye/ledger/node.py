@@ -121,22 +121,22 @@ class Node:
         self.peers = [Peer(url) for url in config.peers]
         self.tx_builder = self.ledger.block_class.get_transaction_builder()
         self._views: dict[bytes, AccountView] = {}
-        self._views_head = b""
+        self._views_generation = 0
         self._views_lock = threading.Lock()
         self.consensus = Consensus(self)
 
     # -- transactions ---------------------------------------------------------
     def account_view(self, address: bytes) -> AccountView:
+        # Views are valid until the next block is final; on_finalized bumps the generation.
         with self._views_lock:
-            head = self.ledger.head().hash
-            if head != self._views_head:
-                self._views.clear()
-                self._views_head = head
             view = self._views.get(address)
-            if view is None:
-                view = self.ledger.account_view(address)
-                self._views[address] = view
-            return view
+            generation = self._views_generation
+        if view is None:
+            view = self.ledger.account_view(address)
+            with self._views_lock:
+                if generation == self._views_generation:
+                    self._views[address] = view
+        return view
 
     def submit(self, raw: bytes, gossip: bool = True) -> bytes:
         """Admit a signed transaction to the pool and pass it on to peers."""
@@ -156,7 +156,7 @@ class Node:
     def on_finalized(self, tx_hashes: list[bytes]) -> None:
         with self._views_lock:
             self._views.clear()
-            self._views_head = b""
+            self._views_generation += 1
         self.pool.remove_included(tx_hashes, lambda a: self.account_view(a).nonce)
 
     # -- peers ------------------------------------------------------------------
