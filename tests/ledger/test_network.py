@@ -48,18 +48,37 @@ def test_four_validators_finalise_blocks_with_a_quorum_of_seals(net: ProcessNetw
     assert len(hashes) == 1
 
 
-def test_one_killed_validator_does_not_stop_finality(net: ProcessNetwork) -> None:
-    net.kill(1)
-    w3 = net.w3(0)
+def _node_of(net: ProcessNetwork, public_key: str) -> int:
+    for i in range(4):
+        pem = (net.root / f"node-{i}" / "validator.pem").read_bytes()
+        if crypto.SM2PrivateKey.from_pem(pem).public_key.to_hex().lower() == public_key:
+            return i
+    raise AssertionError("no node holds that key")
+
+
+def test_killed_proposer_is_replaced_by_round_change(net: ProcessNetwork) -> None:
+    keys = [v["sm2PublicKey"] for v in net.rpc(0, "wuye_validators", "latest")]
+    height = net.head(0) + 1
+    proposer = _node_of(net, keys[height % 4])  # round 0 proposer of the next height
+    net.kill(proposer)
+    entry = next(i for i in range(4) if i != proposer)
+    w3 = net.w3(entry)
     account = net.account(2)
     hashes = [transfer(w3, account) for _ in range(3)]
     time.sleep(0.3)
     hashes += [transfer(w3, account) for _ in range(3)]
     receipts = [w3.eth.wait_for_transaction_receipt(h, timeout=60) for h in hashes]
     assert all(r.status == 1 for r in receipts)
+    assert min(r.blockNumber for r in receipts) == height
+    seals = net.rpc(entry, "wuye_getSeals", hex(height))["seals"]
+    assert keys[height % 4] not in {s["validator"] for s in seals}
+    net.start(proposer)
 
 
 def test_restarted_validator_catches_up(net: ProcessNetwork) -> None:
+    net.kill(1)
+    w3 = net.w3(0)
+    w3.eth.wait_for_transaction_receipt(transfer(w3, net.account(6)), timeout=60)
     net.start(1)
     target = net.head(0)
     assert _wait(lambda: net.head(1) >= target, timeout=30)

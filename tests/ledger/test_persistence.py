@@ -120,3 +120,13 @@ def test_cli_errors_are_one_line_and_non_zero(tmp_path: Path) -> None:
     assert missing.stderr.strip().startswith("Error: cannot read node config")
     unreachable = _verify(f"http://127.0.0.1:{free_port()}", tmp_path / "none.json")
     assert unreachable.returncode != 0 and "Error:" in unreachable.stderr
+
+
+def test_nodes_run_eth_keys_on_coincurve() -> None:
+    from eth_keys import KeyAPI
+    from eth_keys.backends.coincurve import CoinCurveECCBackend
+
+    from wuye.ledger.node import require_coincurve
+
+    assert isinstance(KeyAPI().backend, CoinCurveECCBackend)
+    require_coincurve()

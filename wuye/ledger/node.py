@@ -105,10 +105,22 @@ class Peer:
         self.client.close()
 
 
+def require_coincurve() -> None:
+    """Refuse to run on eth-keys' pure-Python backend (17 times slower key recovery)."""
+    from eth_keys import KeyAPI
+    from eth_keys.backends.coincurve import CoinCurveECCBackend
+
+    if not isinstance(KeyAPI().backend, CoinCurveECCBackend):
+        raise RuntimeError(
+            "eth-keys is not using coincurve; install coincurve (see ARCHITECTURE.md)"
+        )
+
+
 class Node:
     """Ledger, pool, consensus and peers of one running node."""
 
     def __init__(self, config: NodeConfig) -> None:
+        require_coincurve()
         self.config = config
         self.genesis = Genesis.load(Path(config.genesis))
         self.ledger = Ledger(Path(config.data_dir), self.genesis)

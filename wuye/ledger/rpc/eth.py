@@ -17,6 +17,7 @@ from eth.abc import BlockAPI, BlockHeaderAPI, SignedTransactionAPI
 from eth.exceptions import BlockNotFound, HeaderNotFound, TransactionNotFound
 from eth.vm.message import Message
 from eth.vm.spoof import SpoofTransaction
+from eth_bloom import BloomFilter
 from eth_keys import keys
 from eth_utils import ValidationError, to_checksum_address
 
@@ -493,12 +494,22 @@ class EthAPI:
                 return False
         return True
 
+    def _may_match(self, bloom: BloomFilter, flt: dict[str, Any]) -> bool:
+        """False when the header's logs bloom rules the block out (no false negatives)."""
+        if flt["addresses"] is not None and not any(a in bloom for a in flt["addresses"]):
+            return False
+        for wanted in flt["topics"]:
+            if wanted is not None and not any(t.to_bytes(32, "big") in bloom for t in wanted):
+                return False
+        return True
+
     def _logs(self, chain: Any, flt: dict[str, Any], first: int, last: int) -> list[dict]:
         out = []
         for number in range(first, last + 1):
-            block = chain.get_canonical_block_by_number(number)
-            if not block.transactions:
+            header = chain.get_canonical_block_header_by_number(number)
+            if header.gas_used == 0 or not self._may_match(BloomFilter(header.bloom), flt):
                 continue
+            block = chain.get_block_by_header(header)
             receipts = block.get_receipts(chain.chaindb)
             log_index = 0
             for tx_index, receipt in enumerate(receipts):
