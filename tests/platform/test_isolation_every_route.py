@@ -28,6 +28,10 @@ SAMPLE_BODIES = {
     "RejectIn": {"reason": "资料不全"},
     "DevicePatch": {"name": "改名"},
     "ProvisionIn": {"mode": "psk"},
+    "AcknowledgeIn": {"note": "收到"},
+    "WorkOrderPatch": {"title": "改名"},
+    "TransitionIn": {"status": "cancelled"},
+    "DispatchIn": {},
 }
 #: Routes served to the host firm only: another tenant's principal gets 403.
 HOST_ONLY = re.compile(r"^/api/v1/admin/")
@@ -53,7 +57,32 @@ def _graph(client, headers) -> dict[str, str]:
     ids["device_id"] = post(
         "/api/v1/devices", {"estate_id": ids["estate_id"], "code": "G-1", "type": "water_pump"}
     )
+    ids["alarm_id"] = _alarm_from_telemetry(client, headers, ids["device_id"])
+    ids["work_order_id"] = post(
+        "/api/v1/workorders", {"estate_id": ids["estate_id"], "title": "巡检", "dispatch": False}
+    )
     return ids
+
+
+def _alarm_from_telemetry(client, headers, device_id) -> str:
+    """Provision the device, send it a reading past its limits through the ingest."""
+    from wuye.adapters import oscore
+    from wuye.adapters.devices.keys import keyring_for_secret
+    from wuye.adapters.devices.types import DEVICE_TYPES
+    from wuye.adapters.ingest import Pipeline
+    from wuye.adapters.thresholds import now_ms
+    from wuye.adapters.vendors import VENDORS, Sample
+
+    keys = client.post(f"/api/v1/devices/{device_id}/provision", json={}, headers=headers).json()
+    sender, _ = oscore.device_contexts(bytes.fromhex(keys["master_secret"]), keys["code"])
+    body = VENDORS["json"].encode(
+        [Sample(now_ms(), {"outlet_pressure_mpa": 0.01})], DEVICE_TYPES["water_pump"]
+    )
+    app = client.app
+    pipeline = Pipeline(app.state.db, keyring_for_secret(app.state.settings.secret_bytes()))
+    pipeline.process([(keys["telemetry_topic"], sender.protect(body, keys["telemetry_topic"]))])
+    alarms = client.get("/api/v1/alarms", params={"device_id": device_id}, headers=headers)
+    return alarms.json()["items"][0]["id"]
 
 
 def _routes(app):

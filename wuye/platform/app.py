@@ -47,18 +47,24 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.state.pii = PersonalDataCipher(settings.secret_bytes())
     problems.install(app)
 
+    from wuye.adapters.alarms.views import router as alarms_router
     from wuye.adapters.devices.views import router as devices_router
+    from wuye.adapters.telemetry.views import router as telemetry_router
     from wuye.federation.views import install as install_federation
     from wuye.platform.estates.views import router as estates_router
     from wuye.platform.owners.views import router as owners_router
     from wuye.platform.pages import install as install_pages
     from wuye.platform.staff.views import router as staff_router
+    from wuye.platform.workorders.views import router as workorders_router
 
     install_federation(app)
     app.include_router(estates_router)
     app.include_router(owners_router)
     app.include_router(staff_router)
     app.include_router(devices_router)
+    app.include_router(telemetry_router)
+    app.include_router(alarms_router)
+    app.include_router(workorders_router)
     install_pages(app)
 
     app.mount("/static/docs", StaticFiles(directory=_docs_assets()), name="docs-static")

@@ -18,8 +18,12 @@ from wuye.adapters.vendors.base import DecodeError, Reading, Sample, VendorForma
 
 _HEADER = struct.Struct(">BQHB")
 _WIDTH = {"u16": 1, "i16": 1, "u32": 2, "f32": 2}
-_CODEC = {"u16": struct.Struct(">H"), "i16": struct.Struct(">h"), "u32": struct.Struct(">I"),
-          "f32": struct.Struct(">f")}  # fmt: skip
+_CODEC = {
+    "u16": struct.Struct(">H"),
+    "i16": struct.Struct(">h"),
+    "u32": struct.Struct(">I"),
+    "f32": struct.Struct(">f"),
+}
 _LIMITS = {"u16": (0, 0xFFFF), "i16": (-0x8000, 0x7FFF), "u32": (0, 0xFFFFFFFF)}
 
 

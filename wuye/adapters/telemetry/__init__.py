@@ -1,0 +1,1 @@
+"""Telemetry (运行数据): stored readings, their latest values, downsampled history, profiles."""
