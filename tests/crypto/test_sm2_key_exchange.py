@@ -3,7 +3,7 @@
 import pytest
 from gmssl import sm2 as gmssl_sm2
 from gmssl import sm3 as gmssl_sm3
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from wuye import crypto
@@ -122,11 +122,15 @@ def test_responder_key_matches_an_independent_computation_over_gmssl(device_uid)
     r_a, r_b = device_ephemeral.public_key, platform_ephemeral.public_key
     t_b = (platform_key.to_int() + x_bar(r_b) * platform_ephemeral.to_int()) % N  # B4
     curve = gmssl_sm2.CryptSM2(private_key=None, public_key=device_key.public_key.to_hex()[2:])
-    x_bar_r_a = curve._kg(x_bar(r_a), r_a.to_hex()[2:])
-    sum_point = curve._convert_jacb_to_nor(
-        curve._add_point(x_bar_r_a, device_key.public_key.to_hex()[2:])
-    )
-    v = bytes.fromhex(curve._kg(t_b, sum_point))  # B5: V = [t_B](P_A + [x̄1]R_A)
+    try:
+        x_bar_r_a = curve._kg(x_bar(r_a), r_a.to_hex()[2:])
+        sum_point = curve._convert_jacb_to_nor(
+            curve._add_point(x_bar_r_a, device_key.public_key.to_hex()[2:])
+        )
+        v = bytes.fromhex(curve._kg(t_b, sum_point))  # B5: V = [t_B](P_A + [x̄1]R_A)
+    except (TypeError, ValueError):
+        # gmssl's Jacobian arithmetic fails for about one scalar in a hundred.
+        assume(False)
     z_a = device_key.public_key.z_value(device_uid)
     z_b = platform_key.public_key.z_value()
     expected_key = bytes.fromhex(gmssl_sm3.sm3_kdf((v + z_a + z_b).hex().encode(), 32))  # B6
