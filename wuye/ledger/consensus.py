@@ -74,6 +74,7 @@ class HeightState:
     proposed: set[int] = field(default_factory=set)
     sealed: bool = False
     active: bool = False
+    began: float | None = None  # when this height's first proposal was made or seen
 
     @property
     def keys(self) -> list[str]:
@@ -99,7 +100,7 @@ class Consensus:
         self.inbox: queue.Queue[Any] = queue.Queue()
         self.state = self._fresh_state()
         self.future: list[Message] = []
-        self.last_commit = 0.0
+        self.last_began = 0.0  # when the previous height's block was first proposed
         self.last_sync = 0.0
         self.sync_wanted = False
         self.finalized = threading.Condition()
@@ -186,7 +187,9 @@ class Consensus:
         if st.round == 0:
             if not pending:
                 return
-            waited = now - self.last_commit
+            # One block per interval: measured from when the previous block was proposed,
+            # so execution and voting time do not stretch the cadence.
+            waited = now - self.last_began
             if pending < self.config.max_block_txs and waited < self.config.block_interval:
                 return
             candidate = self._build()
@@ -202,6 +205,8 @@ class Consensus:
         if candidate is None:
             return
         st.proposed.add(st.round)
+        if st.began is None:
+            st.began = now
         st.candidates[candidate.block.hash] = candidate
         block_hex = self.ledger.encode_block(candidate.block).hex()
         self._send(Proposal(st.height, st.round, self.me, {"block": block_hex}))
@@ -286,6 +291,8 @@ class Consensus:
             return
         st.proposals[message.round] = message
         st.active = True
+        if st.began is None:
+            st.began = time.monotonic()
         if message.round != st.round or message.round in st.sent_prepare:
             return
         try:
@@ -432,7 +439,7 @@ class Consensus:
         if candidate is not None:
             hashes = [tx.hash for tx in candidate.block.transactions]
             self.node.on_finalized(hashes)
-        self.last_commit = time.monotonic()
+        self.last_began = self.state.began or time.monotonic()
         self.state = self._fresh_state()
         with self.finalized:
             self.finalized.notify_all()
