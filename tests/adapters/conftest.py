@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import getpass
 import shutil
 import socket
 import subprocess
@@ -100,6 +101,8 @@ class OwnMosquitto:
             "max_queued_messages 0\n"
             "max_inflight_messages 0\n"
             "autosave_interval 1\n"
+            # Started as root, Mosquitto would drop to its own user and fail to save.
+            f"user {getpass.getuser()}\n"
         )
         self.process: subprocess.Popen | None = None
 
