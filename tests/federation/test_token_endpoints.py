@@ -221,3 +221,17 @@ def test_jwks_verifies_the_access_tokens(live: Live) -> None:
     assert all("d" not in key for key in jwks["keys"])
     decoded = jwt.decode(token, KeySet.import_key_set(jwks), algorithms=["ES256"])
     assert decoded.claims["tenant_id"] == firm.tenant_id
+
+
+def test_token_endpoint_over_plain_http_to_a_public_host_is_refused_not_crashed(
+    settings, sqlite_database
+) -> None:
+    from fastapi.testclient import TestClient
+
+    from wuye.platform.app import create_app
+
+    with TestClient(create_app(settings, sqlite_database), base_url="http://wuye.example") as c:
+        answer = c.post("/oauth/token", data={"grant_type": "client_credentials"})
+    assert answer.status_code == 400
+    assert answer.json()["error"] == "invalid_request"
+    assert "HTTPS" in answer.json()["error_description"]

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from authlib.oauth2.rfc6749 import OAuth2Error
+from authlib.oauth2.rfc6749.errors import InsecureTransportError
 from fastapi import APIRouter, FastAPI, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import JSONResponse, Response
@@ -245,3 +246,17 @@ def install(app: FastAPI) -> None:
         app.state.db, app.state.settings, app.state.token_verifier
     )
     app.include_router(router)
+
+    @app.exception_handler(InsecureTransportError)
+    async def _insecure_transport(request: Request, exc: InsecureTransportError) -> JSONResponse:
+        # RFC 6749 section 3.1: "The authorization server MUST require the use of TLS"
+        # (loopback addresses excepted, RFC 8252 section 7.3). Behind a TLS-terminating
+        # proxy, let uvicorn trust its X-Forwarded-Proto (--forwarded-allow-ips).
+        return JSONResponse(
+            {
+                "error": "invalid_request",
+                "error_description": "OAuth 2 requires HTTPS (RFC 6749 section 3.1)",
+            },
+            status_code=400,
+            headers={"Cache-Control": "no-store"},
+        )
