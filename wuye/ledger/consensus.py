@@ -103,6 +103,7 @@ class Consensus:
         self.last_began = 0.0  # when the previous height's block was first proposed
         self.last_sync = 0.0
         self.sync_wanted = False
+        self._recorded: set[tuple[str, str, int]] = set()
         self.finalized = threading.Condition()
         self._thread: threading.Thread | None = None
         self._running = False
@@ -420,7 +421,14 @@ class Consensus:
                 )
 
     def _evidence(self, kind: str, sender: str, **details: Any) -> None:
-        record = {"kind": kind, "validator": sender, "height": self.state.height, **details}
+        height = int(details.pop("height", self.state.height))
+        # One record per kind, validator and height: a faulty peer cannot fill the disk.
+        if (kind, sender, height) in self._recorded:
+            return
+        if len(self._recorded) > 10_000:
+            self._recorded.clear()
+        self._recorded.add((kind, sender, height))
+        record = {"kind": kind, "validator": sender, "height": height, **details}
         log.warning("evidence: %s by %s at height %d", kind, sender[:18], record["height"])
         self.ledger.record_evidence(record)
 
