@@ -194,3 +194,10 @@ def test_delete_then_get_is_404(client, auth):
     r = client.get(f"/api/v1/estates/{estate['id']}", headers=auth)
     assert r.status_code == 404
     assert r.json()["type"] == "/problems/not-found"
+
+
+def test_a_page_past_the_end_is_empty_and_still_counts(client, auth):
+    for i in range(3):
+        _estate(client, auth, code=f"P{i}")
+    page = client.get("/api/v1/estates?offset=10", headers=auth).json()
+    assert (page["items"], page["total"]) == ([], 3)

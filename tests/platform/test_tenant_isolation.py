@@ -122,3 +122,16 @@ def test_row_level_security_hides_other_tenants_from_raw_sql(postgres_database):
     assert nothing == 0
     with database.transaction(Scope.for_host()) as s:
         assert s.scalar(select(func.count()).select_from(Unit)) == 2
+
+
+def test_two_tenants_querying_in_turn_each_see_their_own_rows(database):
+    """The tenant filter's compiled form is cached; its tenant value never is."""
+    tenants = [make_tenant(database) for _ in range(3)]
+    for t in tenants:
+        with database.transaction(Scope.tenant(t)) as s:
+            make_estate(s, code=f"C-{t[:6]}")
+    for _ in range(2):
+        for t in tenants:
+            with database.transaction(Scope.tenant(t)) as s:
+                assert [e.code for e in s.scalars(select(Estate))] == [f"C-{t[:6]}"]
+                assert s.scalar(select(func.count()).select_from(Estate)) == 1

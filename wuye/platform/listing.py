@@ -69,8 +69,20 @@ def paginate(
         column = getattr(model, name)
         order.append(column.desc() if field.startswith("-") else column.asc())
     order.append(model.id.asc())  # a stable order, so pages never overlap
-    total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
-    rows = session.scalars(stmt.order_by(*order).limit(params.limit).offset(params.offset)).all()
+    # One round trip: the total rides along each row as a window function. Only a
+    # page past the end (no rows to carry it) needs a separate count.
+    windowed = stmt.add_columns(func.count().over().label("_total"))
+    page = session.execute(windowed.order_by(*order).limit(params.limit).offset(params.offset))
+    rows, totals = [], []
+    for row in page:
+        rows.append(row[0])
+        totals.append(row[-1])
+    if totals:
+        total = totals[0]
+    elif params.offset:
+        total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
+    else:
+        total = 0
     return {
         "items": present(rows) if present else [schema.model_validate(r) for r in rows],
         "total": total or 0,
