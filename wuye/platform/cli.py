@@ -132,6 +132,9 @@ def _add_package_groups() -> None:
     from wuye.ledger.cli import ledger
 
     cli.add_command(federation)
+    from wuye.adapters.cli import devices
+
+    cli.add_command(devices)
     cli.add_command(ledger)
 
 
