@@ -24,7 +24,7 @@ from collections import Counter, deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from sqlalchemy import BigInteger, bindparam, insert, select, update
+from sqlalchemy import BigInteger, bindparam, select, update
 from sqlalchemy.orm import Session
 
 from wuye import crypto
@@ -34,7 +34,8 @@ from wuye.adapters.alarms import service as alarms
 from wuye.adapters.devices.keys import DeviceKeyring
 from wuye.adapters.devices.models import Device
 from wuye.adapters.devices.types import DEVICE_TYPES, DeviceType
-from wuye.adapters.telemetry.models import Reading, SignedBatch
+from wuye.adapters.telemetry.models import SignedBatch
+from wuye.adapters.telemetry.store import insert_readings
 from wuye.adapters.thresholds import Band, hour_of_day, learned_bands, now_ms, static_bands
 from wuye.adapters.vendors import VENDORS, DecodeError, VendorFormat
 from wuye.platform.db import Database, Scope
@@ -50,7 +51,6 @@ REFRESH_S = 60.0
 #: An unknown topic is not looked up again for this long (a flood of strangers stays cheap).
 NEGATIVE_TTL_S = 5.0
 
-_READINGS = Reading.__table__
 _DEVICES = Device.__table__
 
 
@@ -186,7 +186,7 @@ class Pipeline:
             if wanted:
                 self._load(session, tenant_id, wanted)
 
-            rows: list[dict] = []
+            rows: list[tuple] = []
             seqs: dict[str, int] = {}
             seen_ms: dict[str, int] = {}
             signed: list[dict] = []
@@ -234,20 +234,15 @@ class Pipeline:
                         }
                     )
                 static, learned, active = state.static, state.learned, state.alarms
-                for r in readings:
-                    metric, value, ts = r.metric, r.value, r.ts_ms
-                    rows.append(
-                        {
-                            "tenant_id": tenant_id,
-                            "device_id": device_id,
-                            "metric": metric,
-                            "unit": r.unit,
-                            "value": value,
-                            "ts_ms": ts,
-                        }
-                    )
+                for metric, unit, value, ts in readings:
+                    rows.append((tenant_id, device_id, metric, unit, value, ts))
                     band = static.get(metric)
-                    if band is not None:
+                    # Fast path: no alarm open on this device and the value inside the band.
+                    if band is not None and (
+                        active
+                        or (band.low is not None and value < band.low)
+                        or (band.high is not None and value > band.high)
+                    ):
                         t = engine.check(active, metric, "static", band, value, ts)
                         if t is not None:
                             transitions.setdefault(device_id, []).append(t)
@@ -259,8 +254,7 @@ class Pipeline:
                             if t is not None:
                                 transitions.setdefault(device_id, []).append(t)
                 counts["stored"] += 1
-            if rows:
-                session.execute(insert(_READINGS), rows)
+            insert_readings(session, rows)
             for item in signed:
                 session.add(SignedBatch(**item))
             if seqs:

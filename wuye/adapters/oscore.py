@@ -97,13 +97,15 @@ class CommonContext:
         return _derive(self.master_secret, self.id_context, b"Key", sender_id, KEY_LENGTH)
 
 
+def _nonce_base(common_iv: bytes, sender_id: bytes) -> int:
+    """The Common IV XOR the padded Sender ID: XOR the Partial IV into it for a nonce."""
+    id_piv = bytes([len(sender_id)]) + sender_id.rjust(NONCE_LENGTH - 6, b"\0")
+    return int.from_bytes(id_piv + bytes(5), "big") ^ int.from_bytes(common_iv, "big")
+
+
 def _nonce(common_iv: bytes, sender_id: bytes, seq: int) -> bytes:
     """RFC 8613, 5.2: pad ID and PIV, XOR with the Common IV."""
-    id_piv = bytes([len(sender_id)]) + sender_id.rjust(NONCE_LENGTH - 6, b"\0")
-    block = id_piv + seq.to_bytes(5, "big")
-    return (int.from_bytes(block, "big") ^ int.from_bytes(common_iv, "big")).to_bytes(
-        NONCE_LENGTH, "big"
-    )
+    return (_nonce_base(common_iv, sender_id) ^ seq).to_bytes(NONCE_LENGTH, "big")
 
 
 def _aad(sender_id: bytes, piv: bytes, topic: bytes, flags: int) -> bytes:
@@ -218,6 +220,7 @@ class RecipientContext:
         self._iv = common.common_iv
         self.window = window or ReplayWindow()
         self.signer_public_key = signer_public_key
+        self._nonce_base = _nonce_base(self._iv, sender_id)
 
     def unprotect(self, data: bytes, topic: str | bytes) -> Unprotected:
         """Return the verified body, or raise :class:`Rejected` with the reason."""
@@ -233,7 +236,7 @@ class RecipientContext:
         topic_b = topic.encode() if isinstance(topic, str) else topic
         try:
             plaintext = self._aead.decrypt(
-                _nonce(self._iv, self.sender_id, seq),
+                (self._nonce_base ^ seq).to_bytes(NONCE_LENGTH, "big"),
                 data[1 + n :],
                 _aad(self.sender_id, piv, topic_b, flags),
             )

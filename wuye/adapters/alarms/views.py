@@ -8,7 +8,7 @@ from wuye.adapters.alarms import service
 from wuye.adapters.alarms.models import AcknowledgeIn, Alarm, AlarmOut
 from wuye.adapters.devices.types import SEVERITIES
 from wuye.platform.deps import Context, scoped
-from wuye.platform.listing import ListParams, Page, paginate
+from wuye.platform.listing import ListParams, Page, list_params, paginate
 
 router = APIRouter(prefix="/api/v1", tags=["alarms 告警"])
 
@@ -18,7 +18,7 @@ ALARM_SORT = frozenset({"created_at", "raised_ts_ms", "severity", "state"})
 @router.get("/alarms", response_model=Page[AlarmOut], summary="告警列表 / List alarms")
 def list_alarms(
     ctx: Context = scoped("telemetry:read"),
-    params: ListParams = Depends(),
+    params: ListParams = Depends(list_params),
     device_id: str | None = Query(None),
     estate_id: str | None = Query(None),
     state: str | None = Query(None, pattern="^(raised|acknowledged|cleared|active)$"),

@@ -47,11 +47,15 @@ class DeviceType:
     skill: str  # the staff skill a repair needs (see wuye.platform.staff.models.SKILLS)
     metrics: tuple[Metric, ...] = field(default_factory=tuple)
 
+    _index: dict[str, Metric] = field(
+        init=False, repr=False, compare=False, hash=False, default_factory=dict
+    )
+
+    def __post_init__(self) -> None:
+        self._index.update((m.name, m) for m in self.metrics)
+
     def metric(self, name: str) -> Metric | None:
-        for metric in self.metrics:
-            if metric.name == name:
-                return metric
-        return None
+        return self._index.get(name)
 
 
 M = Metric

@@ -15,7 +15,7 @@ from wuye.adapters.devices.models import (
     ProvisionOut,
 )
 from wuye.platform.deps import Context, scoped
-from wuye.platform.listing import ListParams, Page, paginate
+from wuye.platform.listing import ListParams, Page, list_params, paginate
 
 router = APIRouter(prefix="/api/v1", tags=["devices 设备"])
 
@@ -29,7 +29,7 @@ def device_keyring(request: Request) -> DeviceKeyring:
 @router.get("/devices", response_model=Page[DeviceOut], summary="设备列表 / List devices")
 def list_devices(
     ctx: Context = scoped("devices:read"),
-    params: ListParams = Depends(),
+    params: ListParams = Depends(list_params),
     estate_id: str | None = Query(None),
     type: str | None = Query(None, description="设备类型 / device type"),  # noqa: A002
     status: str | None = Query(None, pattern="^(active|disabled)$"),
