@@ -1,8 +1,10 @@
 """Byzantine fault tolerant agreement on each block, in the manner of IBFT/QBFT.
 
 For height h and round r the proposer is validator (h + r) mod n of the set
-sorted by account. It proposes a block; validators that re-execute it to the
-same roots send PREPARE; on a quorum (more than two thirds) of prepares a
+sorted by account. It proposes a batch of pending transactions with a
+timestamp; every validator, the proposer included, executes the batch at
+once (so execution runs in parallel rather than proposer-then-validators) and
+sends PREPARE for the block hash it computed; on a quorum (more than two thirds) of prepares a
 validator locks the block and sends COMMIT with its seal; a quorum of seals
 makes the block final and every node writes it to disk with those seals.
 If a round does not finish in time (doubling per round), validators send
@@ -51,6 +53,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 MAX_FUTURE_MESSAGES = 20_000
+#: How far into the future a proposal's timestamp may be, in seconds.
+MAX_CLOCK_DRIFT = 15
 
 
 @dataclass
@@ -193,33 +197,49 @@ class Consensus:
             waited = now - self.last_began
             if pending < self.config.max_block_txs and waited < self.config.block_interval:
                 return
-            candidate = self._build()
+            body = self._batch()
         else:
             changes = st.round_changes.get(st.round, {})
             if len(changes) < st.quorum:
                 return
-            candidate = st.locked or self._locked_from(changes.values())
-            if candidate is None:
-                if not pending:
-                    return
-                candidate = self._build()
-        if candidate is None:
+            locked = st.locked or self._locked_from(changes.values())
+            if locked is not None:
+                body = {"block": self.ledger.encode_block(locked.block).hex()}
+            else:
+                body = self._batch() if pending else None
+        if body is None:
             return
         st.proposed.add(st.round)
         if st.began is None:
             st.began = now
-        st.candidates[candidate.block.hash] = candidate
-        block_hex = self.ledger.encode_block(candidate.block).hex()
-        self._send(Proposal(st.height, st.round, self.me, {"block": block_hex}))
+        self._send(Proposal(st.height, st.round, self.me, body))
 
-    def _build(self) -> Candidate | None:
+    def _batch(self) -> dict[str, Any] | None:
+        """A fresh proposal: the transactions and timestamp every validator executes.
+
+        Sending the batch rather than the executed block lets the proposer and the
+        validators execute at the same time; each prepares the block it computed,
+        so only identical results reach a quorum.
+        """
         txs = self.node.pool.batch(self.config.max_block_txs)
         if not txs:
             return None
+        parent = self.ledger.head()
+        timestamp = max(int(time.time()), parent.timestamp + 1)
+        return {"txs": [tx.encode().hex() for tx in txs], "timestamp": timestamp}
+
+    def _execute_batch(self, message: Proposal) -> Candidate | None:
+        """Build the block a batch proposal describes; None if it holds no valid transaction."""
+        parent = self.ledger.head()
+        timestamp = int(message.body["timestamp"])
+        if timestamp <= parent.timestamp or timestamp > time.time() + MAX_CLOCK_DRIFT:
+            raise ValidationError(f"proposal timestamp {timestamp} out of range")
+        builder = self.node.tx_builder
+        txs = [builder.decode(bytes.fromhex(raw)) for raw in message.body["txs"]]
         started = time.monotonic()
-        candidate = self.ledger.build(txs)
+        candidate = self.ledger.build(txs, timestamp=timestamp)
         log.info(
-            "height %d: built %d txs in %.2fs",
+            "height %d: executed batch of %d txs in %.2fs",
             self.state.height,
             len(candidate.block.transactions),
             time.monotonic() - started,
@@ -228,6 +248,7 @@ class Consensus:
             self.node.pool.drop(candidate.dropped)
         if not candidate.block.transactions:
             return None
+        self.state.candidates[candidate.block.hash] = candidate
         return candidate
 
     def _locked_from(self, changes: Any) -> Candidate | None:
@@ -282,7 +303,7 @@ class Consensus:
             return
         earlier = st.proposals.get(message.round)
         if earlier is not None and earlier.signature != message.signature:
-            if earlier.body["block"] != message.body["block"]:
+            if earlier.body != message.body:
                 self._evidence(
                     "conflicting-proposals",
                     message.sender,
@@ -297,18 +318,24 @@ class Consensus:
         if message.round != st.round or message.round in st.sent_prepare:
             return
         try:
-            block = self.ledger.decode_block(message.block_rlp)
-        except Exception as exc:  # noqa: BLE001 - any decoding failure makes it invalid
-            self._evidence("invalid-proposal", message.sender, reason=f"undecodable: {exc}")
-            return
-        if block.number != st.height:
-            return
-        if st.locked is not None and st.locked.block.hash != block.hash:
-            return
-        try:
-            candidate = self._candidate(block)
+            if message.block_rlp is None:
+                if st.locked is not None:
+                    return  # a locked validator only prepares its locked block
+                candidate = self._execute_batch(message)
+                if candidate is None:
+                    return
+            else:
+                block = self.ledger.decode_block(message.block_rlp)
+                if block.number != st.height:
+                    return
+                if st.locked is not None and st.locked.block.hash != block.hash:
+                    return
+                candidate = self._candidate(block)
         except ValidationError as exc:
             self._evidence("invalid-proposal", message.sender, reason=str(exc)[:300])
+            return
+        except Exception as exc:  # noqa: BLE001 - any decoding failure makes it invalid
+            self._evidence("invalid-proposal", message.sender, reason=f"undecodable: {exc}")
             return
         st.sent_prepare.add(message.round)
         st.round_started = time.monotonic()  # progress: the round's clock starts afresh

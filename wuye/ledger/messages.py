@@ -87,12 +87,22 @@ def _hex_field(body: dict[str, Any], name: str, length: int | None = None) -> by
 class Proposal(Message):
     kind: ClassVar[str] = "proposal"
 
+    """Either a locked block re-proposed whole (`block`), or a fresh batch (`txs`, `timestamp`)."""
+
     def check_body(self) -> None:
-        _hex_field(self.body, "block")
+        if "block" in self.body:
+            _hex_field(self.body, "block")
+            return
+        txs = self.body.get("txs")
+        if not isinstance(txs, list) or not txs or not all(isinstance(t, str) for t in txs):
+            raise BadMessage("proposal needs a block or a non-empty list of transactions")
+        if not isinstance(self.body.get("timestamp"), int):
+            raise BadMessage("batch proposal needs an integer timestamp")
 
     @property
-    def block_rlp(self) -> bytes:
-        return bytes.fromhex(self.body["block"])
+    def block_rlp(self) -> bytes | None:
+        block = self.body.get("block")
+        return bytes.fromhex(block) if block is not None else None
 
 
 @dataclass
