@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from importlib.resources import files
 from pathlib import Path
 
+import anyio.to_thread
 from fastapi import FastAPI
 from fastapi.openapi.docs import get_swagger_ui_html, get_swagger_ui_oauth2_redirect_html
 from fastapi.responses import HTMLResponse
@@ -28,11 +31,25 @@ def _docs_assets() -> Path:
     return Path(str(files("fastapi_offline") / "static"))
 
 
+#: Threads serving synchronous routes. More than the database pool can feed only adds
+#: contention for the GIL and for connections; the pool is sized to match.
+THREADS = 16
+
+
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    anyio.to_thread.current_default_thread_limiter().total_tokens = THREADS
+    yield
+
+
 def create_app(settings: Settings | None = None, database: Database | None = None) -> FastAPI:
     """Build the platform's ASGI app. ``database`` defaults to ``settings``' URL."""
     settings = settings or get_settings()
-    database = database or Database(settings.effective_database_url)
+    database = database or Database(
+        settings.effective_database_url, pool_size=THREADS, max_overflow=THREADS
+    )
     app = FastAPI(
+        lifespan=_lifespan,
         title="wuye 物业开放平台",
         version=wuye.__version__,
         description=API_DESCRIPTION,
@@ -57,7 +74,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     from wuye.platform.staff.views import router as staff_router
     from wuye.platform.workorders.views import router as workorders_router
 
-    install_federation(app)
+    # Routes match in order: the API first, so its requests are routed soonest.
     app.include_router(estates_router)
     app.include_router(owners_router)
     app.include_router(staff_router)
@@ -65,6 +82,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.include_router(telemetry_router)
     app.include_router(alarms_router)
     app.include_router(workorders_router)
+    install_federation(app)
     install_pages(app)
 
     app.mount("/static/docs", StaticFiles(directory=_docs_assets()), name="docs-static")

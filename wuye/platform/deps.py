@@ -6,7 +6,7 @@ receives a session already limited to the caller's tenant (see ``db.py``).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 from fastapi import Depends, Request, Security
@@ -27,16 +27,12 @@ oauth2_scheme = OAuth2AuthorizationCodeBearer(
 )
 
 
-def get_database(request: Request) -> Database:
+async def get_database(request: Request) -> Database:
     return request.app.state.db
 
 
-def current_principal(
-    security_scopes: SecurityScopes,
-    request: Request,
-    token: str | None = Depends(oauth2_scheme),
-) -> Principal:
-    """The verified caller, holding every scope the route asks for."""
+def authenticate(request: Request, token: str | None, scopes: Sequence[str]) -> Principal:
+    """The verified caller behind ``token``, holding every one of ``scopes``."""
     if not token:
         raise Problem(
             "unauthorized",
@@ -44,7 +40,7 @@ def current_principal(
             headers={"WWW-Authenticate": 'Bearer realm="wuye"'},
         )
     principal: Principal = request.app.state.token_verifier(token)
-    missing = [s for s in security_scopes.scopes if not principal.has(s)]
+    missing = [s for s in scopes if not principal.has(s)]
     if missing:
         wanted = " ".join(missing)
         raise Problem(
@@ -54,6 +50,15 @@ def current_principal(
         )
     request.state.principal = principal
     return principal
+
+
+def current_principal(
+    security_scopes: SecurityScopes,
+    request: Request,
+    token: str | None = Depends(oauth2_scheme),
+) -> Principal:
+    """Dependency: the verified caller, holding every scope the route asks for."""
+    return authenticate(request, token, security_scopes.scopes)
 
 
 @dataclass(slots=True)
@@ -69,14 +74,16 @@ def require(*scopes: str) -> Callable[..., Iterator[Context]]:
 
     Yields a :class:`Context` whose session is one transaction, committed when the
     route returns and before the response is sent (``scope="function"``), or rolled
-    back if it raises: a failure writes nothing.
+    back if it raises: a failure writes nothing. Verification and the transaction
+    share one dependency, so a request crosses into the thread pool once for them.
     """
 
     def dependency(
-        principal: Principal = Security(current_principal, scopes=list(scopes)),
-        database: Database = Depends(get_database),
+        request: Request,
+        token: str | None = Security(oauth2_scheme, scopes=list(scopes)),
     ) -> Iterator[Context]:
-        with database.transaction(principal.db_scope) as session:
+        principal = authenticate(request, token, scopes)
+        with request.app.state.db.transaction(principal.db_scope) as session:
             yield Context(principal=principal, session=session)
 
     return dependency

@@ -20,7 +20,7 @@ from wuye.platform.estates.models import (
     UnitOut,
     UnitPatch,
 )
-from wuye.platform.listing import ListParams, Page, paginate
+from wuye.platform.listing import ListParams, Page, list_params, paginate
 
 router = APIRouter(prefix="/api/v1", tags=["estates 小区"])
 
@@ -32,7 +32,7 @@ UNIT_SORT = frozenset({"number", "floor", "floor_area_m2", "created_at"})
 @router.get("/estates", response_model=Page[EstateOut], summary="小区列表 / List estates")
 def list_estates(
     ctx: Context = scoped("estates:read"),
-    params: ListParams = Depends(),
+    params: ListParams = Depends(list_params),
     city: str | None = Query(None, description="按城市过滤 / filter by city"),
     q: str | None = Query(None, max_length=100, description="名称包含 / name contains"),
 ) -> dict:
@@ -80,7 +80,7 @@ def delete_estate(estate_id: str, ctx: Context = scoped("estates:write")) -> Res
     summary="楼栋列表 / List an estate's buildings",
 )
 def list_buildings(
-    estate_id: str, ctx: Context = scoped("estates:read"), params: ListParams = Depends()
+    estate_id: str, ctx: Context = scoped("estates:read"), params: ListParams = Depends(list_params)
 ) -> dict:
     service.get_estate(session=ctx.session, estate_id=estate_id)
     stmt = service.buildings_query(estate_id=estate_id)
@@ -141,7 +141,7 @@ def create_unit(building_id: str, unit_in: UnitIn, ctx: Context = scoped("estate
 @router.get("/units", response_model=Page[UnitOut], summary="房屋列表 / List units")
 def list_units(
     ctx: Context = scoped("estates:read"),
-    params: ListParams = Depends(),
+    params: ListParams = Depends(list_params),
     estate_id: str | None = Query(None),
     building_id: str | None = Query(None),
     usage: str | None = Query(None),

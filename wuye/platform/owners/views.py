@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Query, Request, Response, status
 
 from wuye.platform.deps import Context, scoped
-from wuye.platform.listing import ListParams, Page, paginate
+from wuye.platform.listing import ListParams, Page, list_params, paginate
 from wuye.platform.owners import service
 from wuye.platform.owners.models import (
     Owner,
@@ -36,7 +36,7 @@ def _present_one(owner: Owner, ctx: Context, cipher: PersonalDataCipher) -> Owne
 def list_owners(
     ctx: Context = scoped("estates:read"),
     cipher: PersonalDataCipher = Depends(_cipher),
-    params: ListParams = Depends(),
+    params: ListParams = Depends(list_params),
     q: str | None = Query(None, max_length=100, description="姓名包含 / name contains"),
     phone: Phone | None = Query(None, description="按手机号精确查找 / exact phone"),
     unit_id: str | None = Query(None),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Query, Response, status
 
 from wuye.platform.deps import Context, scoped
-from wuye.platform.listing import ListParams, Page, paginate
+from wuye.platform.listing import ListParams, Page, list_params, paginate
 from wuye.platform.staff import service
 from wuye.platform.staff.models import Staff, StaffIn, StaffOut, StaffPatch
 
@@ -17,7 +17,7 @@ STAFF_SORT = frozenset({"name", "created_at"})
 @router.get("/staff", response_model=Page[StaffOut], summary="员工列表 / List staff")
 def list_staff(
     ctx: Context = scoped("estates:read"),
-    params: ListParams = Depends(),
+    params: ListParams = Depends(list_params),
     estate_id: str | None = Query(None),
     on_duty: bool | None = Query(None),
     q: str | None = Query(None, max_length=100),

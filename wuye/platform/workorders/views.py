@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Query, status
 
 from wuye.platform.deps import Context, scoped
-from wuye.platform.listing import ListParams, Page, paginate
+from wuye.platform.listing import ListParams, Page, list_params, paginate
 from wuye.platform.workorders import service
 from wuye.platform.workorders.models import (
     STATUSES,
@@ -28,7 +28,7 @@ EVENT_SORT = frozenset({"seq", "at"})
 @router.get("/workorders", response_model=Page[WorkOrderOut], summary="工单列表 / List")
 def list_work_orders(
     ctx: Context = scoped("workorders:read"),
-    params: ListParams = Depends(),
+    params: ListParams = Depends(list_params),
     estate_id: str | None = Query(None),
     status: str | None = Query(None, pattern=f"^({'|'.join(STATUSES)})$"),
     assignee_id: str | None = Query(None),
@@ -116,7 +116,9 @@ def transition_work_order(
     summary="工单历史 / History",
 )
 def list_events(
-    work_order_id: str, ctx: Context = scoped("workorders:read"), params: ListParams = Depends()
+    work_order_id: str,
+    ctx: Context = scoped("workorders:read"),
+    params: ListParams = Depends(list_params),
 ) -> dict:
     service.get_work_order(session=ctx.session, work_order_id=work_order_id)
     stmt = service.events_query(work_order_id=work_order_id)
