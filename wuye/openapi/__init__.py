@@ -1,1 +1,1 @@
-"""The published OpenAPI contract, and adapters for external systems described by OpenAPI documents."""
+"""The published OpenAPI contract, and adapters for external systems described by OpenAPI."""
