@@ -157,3 +157,25 @@ def test_thresholds_list_static_limits_and_learn_adds_hourly_bands(
     after = client.get(f"/api/v1/devices/{device_id}/thresholds", headers=auth).json()
     learned = [t for t in after if t["kind"] == "learned"]
     assert len(learned) == 24 and learned[5]["median"] == 22.0
+
+
+def test_alarms_are_listed_and_acknowledged_over_http_once(
+    client, auth, pipeline, provision, database, tenant
+):
+    (meter,) = provision(1, types=("water_meter",), vendors=("json",))
+    pipeline.process([message(meter, {"pressure_mpa": 0.9})])
+    listed = client.get("/api/v1/alarms", params={"state": "active"}, headers=auth).json()
+    (alarm,) = listed["items"]
+    assert (alarm["metric"], alarm["state"], alarm["severity"]) == (
+        "pressure_mpa",
+        "raised",
+        "major",
+    )
+    url = f"/api/v1/alarms/{alarm['id']}/acknowledge"
+    r = client.post(url, json={"note": "已派人 / on it"}, headers=auth)
+    assert r.status_code == 200 and r.json()["state"] == "acknowledged"
+    assert client.post(url, json={}, headers=auth).status_code == 409
+    orders = client.get(
+        "/api/v1/workorders", params={"device_id": alarm["device_id"]}, headers=auth
+    )
+    assert [o["alarm_id"] for o in orders.json()["items"]] == [alarm["id"]]
