@@ -21,7 +21,6 @@ import rlp
 from eth._utils.rlp import validate_imported_block_unchanged
 from eth.abc import BlockAPI, BlockHeaderAPI, SignedTransactionAPI
 from eth.db.atomic import AtomicDB
-from eth.vm.forks.prague.blocks import PragueBlock  # noqa: F401 - the block class in use
 from eth_abi import decode as abi_decode
 from eth_utils import ValidationError, keccak, to_checksum_address
 from eth_utils import encode_hex as _hex

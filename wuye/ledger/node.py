@@ -19,7 +19,6 @@ from typing import Any
 
 import httpx
 from eth.abc import BlockAPI
-from eth_utils import to_checksum_address
 
 from wuye import crypto
 from wuye.ledger.consensus import Consensus
@@ -236,7 +235,3 @@ class Node:
                     return False
                 self.consensus.finalized.wait(min(left, 0.1))
         return True
-
-
-def account_label(address: bytes) -> str:
-    return to_checksum_address(address)

@@ -15,7 +15,6 @@ import rlp
 from eth.abc import BlockAPI
 from eth.db.atomic import AtomicDB
 from eth.db.trie import make_trie_root_and_nodes
-from eth.rlp.headers import BlockHeader  # noqa: F401 - kept for readers looking for the type
 from eth_utils import keccak
 from trie import HexaryTrie
 
@@ -89,13 +88,6 @@ def verify_proof(proof: dict, validators: list[str]) -> None:
     problems = sealing.check_quorum(seals, digest, validators)
     if problems:
         raise ProofError(problems[0])
-    if keccak(_b(proof["transaction"])) != _b(proof["transactionHash"]) and not _legacy_hash_ok(
-        proof
-    ):
+    # The trie holds a transaction's canonical encoding, whose keccak is its hash.
+    if keccak(_b(proof["transaction"])) != _b(proof["transactionHash"]):
         raise ProofError("transaction does not hash to the transaction hash")
-
-
-def _legacy_hash_ok(proof: dict) -> bool:
-    # A legacy transaction is stored as its RLP list; typed ones as type || payload.
-    raw = _b(proof["transaction"])
-    return keccak(raw) == _b(proof["transactionHash"])

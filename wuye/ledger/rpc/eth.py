@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from eth._utils.address import generate_contract_address
 from eth.abc import BlockAPI, BlockHeaderAPI, SignedTransactionAPI
-from eth.exceptions import BlockNotFound, HeaderNotFound, TransactionNotFound
+from eth.exceptions import BlockNotFound, HeaderNotFound, TransactionNotFound, VMError
 from eth.vm.message import Message
 from eth.vm.spoof import SpoofTransaction
 from eth_bloom import BloomFilter
@@ -453,7 +453,7 @@ class EthAPI:
                 estimate = chain.gas_estimator(state, spoof)
         except ValidationError as exc:
             raise RPCError(-32000, str(exc)) from None
-        except Exception as exc:  # noqa: BLE001 - py-evm raises VMError subclasses on revert
+        except VMError as exc:  # Revert carries the revert data as its first argument
             output = getattr(exc, "args", [b""])
             raw = output[0] if output and isinstance(output[0], bytes) else b""
             if raw:
