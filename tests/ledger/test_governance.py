@@ -12,6 +12,7 @@ from wuye import crypto
 from wuye.ledger import contracts
 from wuye.ledger.embedded import start_embedded_node
 from wuye.ledger.genesis import VALIDATORS_ADDRESS
+from wuye.ledger.verify import verify_chain
 
 
 def test_a_validator_vote_changes_the_set_that_seals_the_next_block(tmp_path: Path) -> None:
@@ -34,5 +35,10 @@ def test_a_validator_vote_changes_the_set_that_seals_the_next_block(tmp_path: Pa
         assert {v["sm2PublicKey"] for v in after} == {before[0]["sm2PublicKey"], newcomer}
         sealed_by = w3.provider.make_request("wuye_validators", [hex(receipt.blockNumber)])
         assert len(sealed_by["result"]) == 1  # the block holding the vote was sealed by the old set
+        from_events = verify_chain(handle.url, handle.genesis_path)
+        assert from_events.validator_changes == [f"#{receipt.blockNumber} + {account.lower()}"]
+        assert verify_chain(handle.url, handle.genesis_path, reexecute=True).blocks == (
+            receipt.blockNumber
+        )
     finally:
         handle.stop()
