@@ -33,7 +33,7 @@ def _docs_assets() -> Path:
 
 #: Threads serving synchronous routes. More than the database pool can feed only adds
 #: contention for the GIL and for connections; the pool is sized to match.
-THREADS = 16
+THREADS = 4
 
 
 @asynccontextmanager
@@ -68,6 +68,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     from wuye.adapters.devices.views import router as devices_router
     from wuye.adapters.telemetry.views import router as telemetry_router
     from wuye.federation.views import install as install_federation
+    from wuye.openapi.views import install as install_contract
     from wuye.platform.estates.views import router as estates_router
     from wuye.platform.owners.views import router as owners_router
     from wuye.platform.pages import install as install_pages
@@ -83,6 +84,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.include_router(alarms_router)
     app.include_router(workorders_router)
     install_federation(app)
+    install_contract(app)
     install_pages(app)
 
     app.mount("/static/docs", StaticFiles(directory=_docs_assets()), name="docs-static")

@@ -136,6 +136,9 @@ def _add_package_groups() -> None:
 
     cli.add_command(devices)
     cli.add_command(ledger)
+    from wuye.openapi.cli import openapi
+
+    cli.add_command(openapi)
 
 
 _add_package_groups()
