@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 import threading
+from collections import OrderedDict
 from typing import TYPE_CHECKING, Any
 
 from eth._utils.address import generate_contract_address
@@ -31,6 +32,7 @@ ZERO_ADDRESS = b"\0" * 20
 #: Signs the throwaway transaction gas estimation runs; its sender is then spoofed.
 _ESTIMATE_KEY = keys.PrivateKey(b"\x11" * 32)
 CALL_GAS = 50_000_000
+BLOCK_CACHE_SIZE = 32
 
 
 def qty(value: int) -> str:
@@ -88,6 +90,8 @@ class EthAPI:
         self._filters: dict[str, dict[str, Any]] = {}
         self._filter_ids = itertools.count(1)
         self._filter_lock = threading.Lock()
+        self._blocks: OrderedDict[bytes, tuple[BlockAPI, tuple]] = OrderedDict()
+        self._cache_lock = threading.Lock()
 
     def register(self, dispatcher: Dispatcher) -> None:
         for name in dir(self):
@@ -251,12 +255,28 @@ class EthAPI:
         base = block.header.base_fee_per_gas
         return min(tx.max_fee_per_gas, base + tx.max_priority_fee_per_gas)
 
+    def _final_block(self, chain: Any, header: BlockHeaderAPI) -> tuple[BlockAPI, tuple]:
+        """A final block and its receipts, cached: final blocks never change."""
+        with self._cache_lock:
+            cached = self._blocks.get(header.hash)
+            if cached is not None:
+                self._blocks.move_to_end(header.hash)
+                return cached
+        block = chain.get_block_by_header(header)
+        entry = (block, tuple(block.get_receipts(chain.chaindb)))
+        with self._cache_lock:
+            self._blocks[header.hash] = entry
+            while len(self._blocks) > BLOCK_CACHE_SIZE:
+                self._blocks.popitem(last=False)
+        return entry
+
     def _locate(self, chain: Any, tx_hash: bytes) -> tuple[BlockAPI, int] | None:
         try:
             number, index = chain.chaindb.get_transaction_index(tx_hash)
         except TransactionNotFound:
             return None
-        return chain.get_canonical_block_by_number(number), index
+        header = chain.get_canonical_block_header_by_number(number)
+        return self._final_block(chain, header)[0], index
 
     def eth_getTransactionByHash(self, tx_hash: str) -> dict[str, Any] | None:
         raw = parse_data(tx_hash, "transaction hash", 32)
@@ -285,7 +305,7 @@ class EthAPI:
         if found is None:
             return None
         block, index = found
-        receipts = block.get_receipts(chain.chaindb)
+        _, receipts = self._final_block(chain, block.header)
         return self._format_receipt(block, receipts, index)
 
     def _format_receipt(self, block: BlockAPI, receipts: Any, index: int) -> dict[str, Any]:
@@ -509,8 +529,7 @@ class EthAPI:
             header = chain.get_canonical_block_header_by_number(number)
             if header.gas_used == 0 or not self._may_match(BloomFilter(header.bloom), flt):
                 continue
-            block = chain.get_block_by_header(header)
-            receipts = block.get_receipts(chain.chaindb)
+            block, receipts = self._final_block(chain, header)
             log_index = 0
             for tx_index, receipt in enumerate(receipts):
                 for entry in receipt.logs:
