@@ -1,0 +1,299 @@
+"""The votes on the ledger, through web3.py only: the Ballots contract and ElectionRecord.
+
+The platform's ballot officer registers an election in ``Ballots`` (its unit roll
+with areas), publishes the manifest to ``ElectionRecord``, casts each encrypted
+ballot through ``ElectionRecord.cast`` (which commits the SM3 tracker in
+``Ballots`` and logs the ciphertext in one transaction), closes the election and
+records the decrypted result. :func:`fetch_record` reads it all back from any
+node, which is what ``wuye votes verify --rpc`` does.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from eth_account import Account
+from web3 import HTTPProvider, Web3
+
+from wuye.crypto import sm3_hash
+from wuye.ledger import contracts as ledger_contracts
+from wuye.ledger.genesis import PERMISSIONS_ADDRESS
+from wuye.votes import contracts
+from wuye.votes.ballot import OPTIONS
+from wuye.votes.civil_code import Decision
+from wuye.votes.tally import Cast, Manifest, Result, decode_units, encode_units
+
+__all__ = ["ElectionRef", "Officer", "deploy", "fetch_record"]
+
+KIND_HEADER = 1
+KIND_UNITS = 2
+KIND_RESULT = 3
+ROLE_SENDER = 1
+ROLE_BALLOT_OFFICER = 16
+#: Units per ``Ballots.add_units`` call (the contract's MAX_UNITS_PER_CALL).
+UNITS_PER_CALL = 256
+UNITS_PER_RECORD = 500
+
+
+@dataclass(frozen=True)
+class ElectionRef:
+    """An election on the ledger: the ElectionRecord contract and the Ballots ballot id.
+
+    Written ``0x<record address>/<ballot id>``; this is the ``--election`` argument.
+    """
+
+    record: str
+    ballot_id: int
+
+    def __str__(self) -> str:
+        return f"{self.record}/{self.ballot_id}"
+
+    @classmethod
+    def parse(cls, text: str) -> ElectionRef:
+        try:
+            address, number = text.strip().rsplit("/", 1)
+            return cls(Web3.to_checksum_address(address), int(number))
+        except ValueError as exc:
+            raise ValueError(f"election must look like 0x<address>/<number>, not {text!r}") from exc
+
+
+def connect(rpc_url: str) -> Web3:
+    return Web3(HTTPProvider(rpc_url, request_kwargs={"timeout": 60}))
+
+
+class Officer:
+    """Sends the ballot officer's transactions, keeping its own nonce."""
+
+    def __init__(self, w3: Web3, private_key: str) -> None:
+        self.w3 = w3
+        self.account = Account.from_key(private_key)
+        self.chain_id = w3.eth.chain_id
+        self._nonce: int | None = None
+
+    @property
+    def address(self) -> str:
+        return self.account.address
+
+    def send(self, fn: Any, *, gas: int = 3_000_000, wait: bool = True) -> Any:
+        if self._nonce is None:
+            self._nonce = self.w3.eth.get_transaction_count(self.address, "pending")
+        tx = fn.build_transaction(
+            {
+                "from": self.address,
+                "nonce": self._nonce,
+                "chainId": self.chain_id,
+                "gas": gas,
+                "maxFeePerGas": 10**10,
+                "maxPriorityFeePerGas": 1,
+            }
+        )
+        signed = self.account.sign_transaction(tx)
+        tx_hash = self.w3.eth.send_raw_transaction(signed.raw_transaction)
+        self._nonce += 1
+        if not wait:
+            return tx_hash
+        return self.wait(tx_hash)
+
+    def transfer(self, to: str, value: int) -> Any:
+        if self._nonce is None:
+            self._nonce = self.w3.eth.get_transaction_count(self.address, "pending")
+        tx = {
+            "to": to,
+            "value": value,
+            "gas": 21000,
+            "nonce": self._nonce,
+            "chainId": self.chain_id,
+            "maxFeePerGas": 10**10,
+            "maxPriorityFeePerGas": 1,
+        }
+        tx_hash = self.w3.eth.send_raw_transaction(
+            self.account.sign_transaction(tx).raw_transaction
+        )
+        self._nonce += 1
+        return self.wait(tx_hash)
+
+    def wait(self, tx_hash: Any) -> Any:
+        receipt = self.w3.eth.wait_for_transaction_receipt(tx_hash, timeout=120, poll_latency=0.02)
+        if receipt.status != 1:
+            raise RuntimeError(f"transaction {tx_hash.hex()} reverted")
+        return receipt
+
+    def ballots(self, address: str) -> Any:
+        abi, _ = ledger_contracts.load("Ballots")
+        return self.w3.eth.contract(address=address, abi=abi)
+
+    def record(self, address: str) -> Any:
+        abi, _ = contracts.load("ElectionRecord")
+        return self.w3.eth.contract(address=address, abi=abi)
+
+    # --- the election's life on the ledger --------------------------------
+
+    def register(self, record_address: str, manifest: Manifest, estate_ref: bytes) -> ElectionRef:
+        """Register the roll in Ballots, publish the manifest, and open the vote."""
+        record = self.record(record_address)
+        ballots = self.ballots(record.functions.ballots().call())
+        receipt = self.send(ballots.functions.register(estate_ref, manifest.fingerprint, 0))
+        ballot_id = ballots.events.BallotRegistered().process_receipt(receipt)[0].args.ballot_id
+        pending = []
+        units = manifest.units
+        for i in range(0, len(units), UNITS_PER_CALL):
+            chunk = units[i : i + UNITS_PER_CALL]
+            fn = ballots.functions.add_units(
+                ballot_id, [u.ref for u in chunk], [u.area for u in chunk]
+            )
+            pending.append(self.send(fn, gas=15_000_000, wait=False))
+        pending.append(
+            self.send(
+                record.functions.publish(ballot_id, KIND_HEADER, manifest.header_bytes()),
+                gas=10_000_000,
+                wait=False,
+            )
+        )
+        for i in range(0, len(units), UNITS_PER_RECORD):
+            data = encode_units(units[i : i + UNITS_PER_RECORD])
+            fn = record.functions.publish(ballot_id, KIND_UNITS, data)
+            pending.append(self.send(fn, gas=10_000_000, wait=False))
+        for tx_hash in pending:
+            self.wait(tx_hash)
+        self.send(ballots.functions.open(ballot_id))
+        return ElectionRef(record_address, ballot_id)
+
+    def cast(self, ref: ElectionRef, unit_ref: bytes, ballot: bytes, *, wait: bool = True) -> Any:
+        record = self.record(ref.record)
+        fn = record.functions.cast(ref.ballot_id, unit_ref, sm3_hash(ballot), ballot)
+        return self.send(fn, gas=1_000_000, wait=wait)
+
+    def close(self, ref: ElectionRef) -> None:
+        ballots = self.ballots(self.record(ref.record).functions.ballots().call())
+        self.send(ballots.functions.close(ref.ballot_id))
+
+    def publish_result(self, ref: ElectionRef, result: Result, decision: Decision) -> str:
+        """Publish the shares and counts, then record the decision in Ballots."""
+        record = self.record(ref.record)
+        ballots = self.ballots(record.functions.ballots().call())
+        body = result.to_json() | {"decision": decision.to_json()}
+        data = json.dumps(body, sort_keys=True, separators=(",", ":")).encode()
+        self.send(record.functions.publish(ref.ballot_id, KIND_RESULT, data), gas=10_000_000)
+        counts = result.counts
+        receipt = self.send(
+            ballots.functions.record_result(
+                ref.ballot_id,
+                decision.approved,
+                counts.get((0, "heads"), 0),
+                counts.get((0, "area"), 0),
+                counts.get((1, "heads"), 0),
+                counts.get((1, "area"), 0),
+                sm3_hash(data),
+            )
+        )
+        return "0x" + bytes(receipt.transactionHash).hex()
+
+
+def deploy(w3: Web3, admin_key: str, officer_address: str) -> tuple[str, str]:
+    """Deploy Ballots and ElectionRecord and grant the roles (``admin_key`` holds ROLE_ADMIN).
+
+    Returns (ballots address, record address).
+    """
+    admin = Officer(w3, admin_key)
+    perm_abi, _ = ledger_contracts.load("Permissions")
+    permissions = w3.eth.contract(
+        address=Web3.to_checksum_address(PERMISSIONS_ADDRESS), abi=perm_abi
+    )
+    b_abi, b_code = ledger_contracts.load("Ballots")
+    receipt = admin.send(
+        w3.eth.contract(abi=b_abi, bytecode=b_code).constructor(permissions.address), gas=5_000_000
+    )
+    ballots_address = receipt.contractAddress
+    r_abi, r_code = contracts.load("ElectionRecord")
+    receipt = admin.send(
+        w3.eth.contract(abi=r_abi, bytecode=r_code).constructor(
+            ballots_address, permissions.address
+        ),
+        gas=5_000_000,
+    )
+    record_address = receipt.contractAddress
+    admin.send(permissions.functions.grant(record_address, ROLE_BALLOT_OFFICER))
+    admin.send(permissions.functions.grant(officer_address, ROLE_SENDER | ROLE_BALLOT_OFFICER))
+    if w3.eth.get_balance(officer_address) < 10**17:
+        admin.transfer(officer_address, 10**18)
+    return ballots_address, record_address
+
+
+@dataclass
+class OnChainRecord:
+    """What :func:`fetch_record` read: the manifest, the casts and the result, if any."""
+
+    ref: ElectionRef
+    ballots_address: str
+    manifest: Manifest
+    casts: list[Cast]
+    trackers: list[bytes]
+    committed: dict[bytes, bytes]
+    result: Result | None
+    decision: Decision | None
+    status: int
+    eligible_units: int
+    eligible_area: int
+    cast_count: int
+
+
+def fetch_record(w3: Web3, ref: ElectionRef) -> OnChainRecord:
+    """Read an election's whole public record from the ledger."""
+    r_abi, _ = contracts.load("ElectionRecord")
+    record = w3.eth.contract(address=ref.record, abi=r_abi)
+    b_abi, _ = ledger_contracts.load("Ballots")
+    ballots_address = record.functions.ballots().call()
+    ballots = w3.eth.contract(address=ballots_address, abi=b_abi)
+    published = record.events.Published().get_logs(
+        from_block=0, argument_filters={"ballot_id": ref.ballot_id}
+    )
+    published = sorted(published, key=lambda e: (e.blockNumber, e.logIndex))
+    header = None
+    units_data = b""
+    result_body = None
+    for event in published:
+        if event.args.kind == KIND_HEADER and header is None:
+            header = json.loads(event.args.data)
+        elif event.args.kind == KIND_UNITS:
+            units_data += bytes(event.args.data)
+        elif event.args.kind == KIND_RESULT and result_body is None:
+            result_body = json.loads(event.args.data)
+    if header is None:
+        raise LookupError(f"no election manifest published for {ref}")
+    manifest = Manifest.from_parts(header, decode_units(units_data))
+    logs = record.events.BallotPublished().get_logs(
+        from_block=0, argument_filters={"ballot_id": ref.ballot_id}
+    )
+    logs = sorted(logs, key=lambda e: (e.blockNumber, e.logIndex))
+    casts = [Cast(bytes(e.args.unit), bytes(e.args.ballot)) for e in logs]
+    trackers = [bytes(e.args.tracker) for e in logs]
+    committed_logs = ballots.events.VoteCommitted().get_logs(
+        from_block=0, argument_filters={"ballot_id": ref.ballot_id}
+    )
+    committed = {bytes(e.args.unit): bytes(e.args.commitment) for e in committed_logs}
+    info = ballots.functions.ballots(ref.ballot_id).call()
+    result = decision = None
+    if result_body is not None:
+        result = Result.from_json(result_body)
+        d = result_body.get("decision", {})
+        decision = Decision(bool(d.get("quorum_met")), bool(d.get("approved")), str(d.get("rule")))
+    return OnChainRecord(
+        ref=ref,
+        ballots_address=ballots_address,
+        manifest=manifest,
+        casts=casts,
+        trackers=trackers,
+        committed=committed,
+        result=result,
+        decision=decision,
+        status=int(info[3]),
+        eligible_units=int(info[4]),
+        eligible_area=int(info[5]),
+        cast_count=int(info[6]),
+    )
+
+
+def option_label(index: int) -> str:
+    return f"{OPTIONS[index][1]} {OPTIONS[index][2]}"

@@ -1,0 +1,162 @@
+"""The voter's receipt (投票回执): proof that the ballot is on the ledger and was counted.
+
+A receipt names the election, the ballot's tracker (SM3 of the encrypted ballot),
+the transaction, its block, the Merkle proofs of the transaction and its receipt
+under the sealed header, the validators' SM2 seals and the validator keys. It
+says nothing about the vote: the tracker is a digest of a ciphertext.
+
+* Offline, :func:`verify_offline` checks the seals and the Merkle proofs
+  (:func:`wuye.ledger.proofs.verify_proof`), that the transaction went to the
+  election's record contract and succeeded, and that its receipt logs the
+  commitment of this tracker for this unit in Ballots.
+* Online, :func:`verify_online` also checks against a node that the block is
+  the chain's, and that the ballot is among those the verified tally counts.
+
+Every failed check raises :class:`ReceiptError` saying which field failed.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from typing import Any
+
+import rlp
+from eth_utils import keccak
+from web3 import Web3
+
+from wuye.ledger.proofs import ProofError, verify_proof
+
+__all__ = ["ReceiptError", "build_receipt", "qr_svg", "verify_offline", "verify_online"]
+
+RECEIPT_VERSION = 1
+_VOTE_COMMITTED = keccak(b"VoteCommitted(uint256,bytes32,bytes32)")
+
+
+class ReceiptError(ValueError):
+    """A receipt does not check out; the message says what failed."""
+
+
+def build_receipt(
+    w3: Web3,
+    *,
+    election: str,
+    ballots_address: str,
+    unit_ref: bytes,
+    tracker: bytes,
+    tx_hash: bytes,
+    title: str = "",
+) -> dict[str, Any]:
+    """Assemble a receipt from the node: the inclusion proof and the validator set."""
+    tx_hex = "0x" + bytes(tx_hash).hex()
+    proof = w3.provider.make_request("wuye_getProof", [tx_hex]).get("result")
+    if proof is None:
+        raise ReceiptError("the ledger has no proof for this transaction yet")
+    number = int(proof["blockNumber"], 16)
+    validators = w3.provider.make_request("wuye_validators", [hex(number)]).get("result") or []
+    return {
+        "version": RECEIPT_VERSION,
+        "kind": "wuye-ballot-receipt",
+        "election": election,
+        "title": title,
+        "ballots_contract": Web3.to_checksum_address(ballots_address),
+        "unit": "0x" + unit_ref.hex(),
+        "tracker": "0x" + tracker.hex(),
+        "transaction": tx_hex,
+        "block_number": number,
+        "proof": proof,
+        "validators": [v["sm2PublicKey"] for v in validators],
+    }
+
+
+def _b(value: Any, field: str) -> bytes:
+    try:
+        return bytes.fromhex(str(value).removeprefix("0x"))
+    except ValueError as exc:
+        raise ReceiptError(f"{field}: not hex") from exc
+
+
+def verify_offline(receipt: dict[str, Any]) -> list[str]:
+    """Check everything a receipt proves by itself; return what was checked."""
+    checked = []
+    try:
+        if receipt.get("kind") != "wuye-ballot-receipt" or receipt.get("version") != 1:
+            raise ReceiptError("kind/version: not a wuye ballot receipt of version 1")
+        proof = receipt["proof"]
+        election, unit = str(receipt["election"]), _b(receipt["unit"], "unit")
+        tracker = _b(receipt["tracker"], "tracker")
+        record_address, ballot_id = election.rsplit("/", 1)
+        validators = [str(v) for v in receipt["validators"]]
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ReceiptError(f"receipt is incomplete or malformed: {exc}") from exc
+    if _b(proof.get("transactionHash"), "proof.transactionHash") != _b(
+        receipt["transaction"], "transaction"
+    ):
+        raise ReceiptError("transaction: does not match the proof's transaction hash")
+    if int(proof.get("blockNumber", "0x0"), 16) != receipt.get("block_number"):
+        raise ReceiptError("block_number: does not match the proof's block")
+    try:
+        verify_proof(proof, validators)
+    except (ProofError, KeyError, ValueError) as exc:
+        raise ReceiptError(f"proof: {exc}") from exc
+    checked.append(
+        f"block {receipt['block_number']} sealed by a quorum of {len(validators)} validators; "
+        "transaction and receipt proven under its header"
+    )
+    tx = _b(proof["transaction"], "proof.transaction")
+    fields = rlp.decode(tx[1:]) if tx and tx[0] < 0x7F else rlp.decode(tx)
+    to = fields[5] if tx and tx[0] == 2 else fields[3]
+    if "0x" + bytes(to).hex() != record_address.lower():
+        raise ReceiptError("election: the transaction was not sent to the election's contract")
+    raw = _b(proof["receipt"], "proof.receipt")
+    status, _, _, logs = rlp.decode(raw[1:]) if raw and raw[0] < 0x7F else rlp.decode(raw)
+    if status != b"\x01":
+        raise ReceiptError("transaction: it failed on the ledger (status 0)")
+    ballots = _b(receipt["ballots_contract"], "ballots_contract")
+    wanted = [_VOTE_COMMITTED, int(ballot_id).to_bytes(32, "big"), unit]
+    found = [
+        log for log in logs if bytes(log[0]) == ballots and [bytes(t) for t in log[1]] == wanted
+    ]
+    if not found:
+        raise ReceiptError("unit/election: no vote of this unit in this election in the block")
+    if bytes(found[0][2]) != tracker:
+        raise ReceiptError("tracker: the ledger committed a different ballot for this unit")
+    checked.append("the ledger committed this ballot tracker for this unit in this election")
+    return checked
+
+
+def verify_online(receipt: dict[str, Any], w3: Web3) -> list[str]:
+    """Offline checks, then: the block is the node's, and the ballot is counted in the tally."""
+    from wuye.votes.chain import ElectionRef
+    from wuye.votes.verify import verify_on_chain
+
+    checked = verify_offline(receipt)
+    block = w3.eth.get_block(receipt["block_number"])
+    if "0x" + bytes(block["hash"]).hex() != str(receipt["proof"]["blockHash"]).lower():
+        raise ReceiptError("block: the node's block at this height has a different hash")
+    checked.append("the node's chain holds this block")
+    record, report = verify_on_chain(w3, ElectionRef.parse(receipt["election"]), workers=1)
+    tracker = _b(receipt["tracker"], "tracker")
+    if tracker not in record.trackers:
+        raise ReceiptError("tracker: the election's record does not list this ballot")
+    if not report.ok:
+        failed = [text for ok, text in report.lines if not ok]
+        raise ReceiptError(f"tally: the election does not verify: {failed[0]}")
+    if record.result is None:
+        checked.append("ballot is in the record; the tally is not published yet")
+    else:
+        checked.append("ballot is among those counted in the verified tally")
+    return checked
+
+
+def qr_svg(receipt: dict[str, Any]) -> str:
+    """A QR code (SVG) of the receipt's election, tracker and transaction."""
+    import segno
+
+    text = json.dumps(
+        {k: receipt[k] for k in ("election", "tracker", "transaction", "block_number")},
+        separators=(",", ":"),
+    )
+    out = io.BytesIO()
+    segno.make(text, error="m").save(out, kind="svg", scale=4)
+    return out.getvalue().decode()
