@@ -40,7 +40,8 @@ def live_document() -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as tmp:
         database = Database(f"sqlite:///{Path(tmp) / 'doc.db'}")
         try:
-            app = create_app(Settings(var_dir=Path(tmp), secret_key="doc-only")  # noqa: S106, database)
+            settings = Settings(var_dir=Path(tmp), secret_key="doc-only")  # noqa: S106
+            app = create_app(settings, database)
             return app.openapi()
         finally:
             database.dispose()

@@ -136,9 +136,10 @@ def _add_package_groups() -> None:
 
     cli.add_command(devices)
     cli.add_command(ledger)
-    from wuye.openapi.cli import openapi
+    from wuye.openapi.cli import adapters, openapi
 
     cli.add_command(openapi)
+    cli.add_command(adapters)
 
 
 _add_package_groups()

@@ -4,6 +4,7 @@ from wuye.adapters.alarms import models as alarms_models  # noqa: F401
 from wuye.adapters.devices import models as devices_models  # noqa: F401
 from wuye.adapters.telemetry import models as telemetry_models  # noqa: F401
 from wuye.federation import models as federation_models  # noqa: F401
+from wuye.openapi.adapters import models as adapters_models  # noqa: F401
 from wuye.platform.estates import models as estates_models  # noqa: F401
 from wuye.platform.owners import models as owners_models  # noqa: F401
 from wuye.platform.staff import models as staff_models  # noqa: F401

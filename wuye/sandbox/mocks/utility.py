@@ -1,0 +1,72 @@
+"""Mock utility bill payment platform (城市公用事业缴费): SM2-signed requests only."""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+from typing import Any
+
+from starlette.requests import Request
+
+from wuye import crypto
+from wuye.openapi.adapters import sm2_signing
+from wuye.sandbox.mocks.base import Call, MockPlatform, Refused
+
+#: The sandbox's published demo signing key: the private half is shown in the portal
+#: so that developers can try signed calls; it signs nothing outside the sandbox.
+DEMO_KEY_ID = "sandbox-demo"
+DEMO_PRIVATE_KEY_HEX = "3945208f7b2144b13f36e38ac6d39f95889393692860b51a42fb81ef4df7c5b8"
+
+
+class UtilityPlatform(MockPlatform):
+    document = Path(__file__).with_name("utility.openapi.yaml")
+    name = "utility"
+    title = "公用事业缴费 / Utility bill payment"
+
+    def __init__(self, *, seed: int = 11) -> None:
+        super().__init__()
+        demo = crypto.SM2PrivateKey.from_hex(DEMO_PRIVATE_KEY_HEX)
+        self.public_keys: dict[str, crypto.SM2PublicKey] = {DEMO_KEY_ID: demo.public_key}
+        rng = random.Random(seed)
+        self.bills: dict[str, dict[str, Any]] = {}
+        for account in range(3):
+            account_no = f"33010{account:05d}"
+            for month, kind in enumerate(("water", "power", "gas"), start=9):
+                bill_no = f"B{account_no}{month:02d}{kind[0].upper()}"
+                self.bills[bill_no] = {
+                    "bill_no": bill_no,
+                    "account_no": account_no,
+                    "kind": kind,
+                    "period": f"2026-{month:02d}",
+                    "amount_fen": rng.randrange(2000, 40000),
+                    "status": "unpaid",
+                }
+
+    def error(self, status: int, message: str) -> dict[str, Any]:
+        return {"code": status, "message": message}
+
+    def authenticate(self, request: Request, raw: bytes) -> None:
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        try:
+            sm2_signing.verify(
+                method=request.method,
+                path_and_query=target,
+                headers=request.headers,
+                body=raw,
+                public_keys=self.public_keys,
+            )
+        except ValueError as exc:
+            raise Refused(401, self.error(401, f"签名无效 / {exc}")) from None
+
+    def op_listBills(self, call: Call):  # noqa: N802 - named after the operationId
+        account = call.params["account_no"]
+        return 200, {"items": [b for b in self.bills.values() if b["account_no"] == account]}
+
+    def op_payBill(self, call: Call):  # noqa: N802
+        bill = self.bills.get(call.params["bill_no"])
+        if bill is None:
+            raise Refused(404, self.error(404, "账单不存在 / no such bill"))
+        if bill["status"] == "paid" or call.body["amount_fen"] != bill["amount_fen"]:
+            raise Refused(409, self.error(409, "已缴或金额不符 / paid, or wrong amount"))
+        bill["status"] = "paid"
+        return 201, bill
