@@ -81,3 +81,27 @@ def test_an_altered_receipt_fails_naming_what_failed(election, path, value, mess
     target[path[-1]] = value
     with pytest.raises(ReceiptError, match=message):
         verify_offline(altered)
+
+
+def test_cli_verifies_the_election_and_a_receipt(node, election, tmp_path):
+    import json
+
+    from click.testing import CliRunner
+
+    from wuye.platform.cli import cli
+
+    ref, receipts = election
+    runner = CliRunner()
+    out = runner.invoke(cli, ["votes", "verify", "--rpc", node.url, "--election", str(ref)])
+    assert out.exit_code == 0, out.output
+    assert "VERIFIED" in out.output
+    path = tmp_path / "receipt.json"
+    path.write_text(json.dumps(receipts[2]))
+    out = runner.invoke(cli, ["receipt", "verify", str(path), "--rpc", node.url])
+    assert out.exit_code == 0, out.output
+    assert "counted" in out.output
+    receipts_altered = dict(receipts[2], tracker="0x" + "55" * 32)
+    path.write_text(json.dumps(receipts_altered))
+    out = runner.invoke(cli, ["receipt", "verify", str(path)])
+    assert out.exit_code == 1
+    assert "tracker" in out.output

@@ -136,6 +136,10 @@ def _add_package_groups() -> None:
 
     cli.add_command(devices)
     cli.add_command(ledger)
+    from wuye.votes.cli import receipt, votes
+
+    cli.add_command(votes)
+    cli.add_command(receipt)
     from wuye.openapi.cli import adapters, openapi
 
     cli.add_command(openapi)
