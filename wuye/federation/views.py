@@ -20,12 +20,12 @@ from wuye.federation.models import (
 )
 from wuye.federation.tokens import TokenVerifier
 from wuye.platform.db import Database, Scope
-from wuye.platform.deps import Context, current_principal, get_database
+from wuye.platform.deps import Context, UnitOfWorkRoute, current_principal, get_database
 from wuye.platform.problems import Problem
 from wuye.platform.security import Principal
 
 onboarding = APIRouter(prefix="/api/v1/onboarding", tags=["onboarding 入驻"])
-admin = APIRouter(prefix="/api/v1/admin", tags=["admin 平台管理"])
+admin = APIRouter(prefix="/api/v1/admin", tags=["admin 平台管理"], route_class=UnitOfWorkRoute)
 
 
 def host_session(database: Database = Depends(get_database)) -> Iterator[Session]:
@@ -37,13 +37,12 @@ def host_session(database: Database = Depends(get_database)) -> Iterator[Session
 def host_admin(
     principal: Principal = Security(current_principal, scopes=["admin"]),
     database: Database = Depends(get_database),
-) -> Iterator[Context]:
-    """The caller holds ``admin`` AND belongs to the host firm; the session sees every
-    tenant (federation's tables are managed across tenants)."""
+) -> Context:
+    """The caller holds ``admin`` AND belongs to the host firm; the route's session sees
+    every tenant (federation's tables are managed across tenants)."""
     if not principal.host:
         raise Problem("forbidden", "host-firm administrators only / 仅限平台运营方管理员")
-    with database.transaction(Scope.for_host()) as session:
-        yield Context(principal=principal, session=session)
+    return Context(principal=principal, database=database, scope=Scope.for_host())
 
 
 @onboarding.post(
@@ -68,7 +67,7 @@ def submit_application(
 )
 def list_applications(
     status: ApplicationStatus | None = Query(None, description="pending / approved / rejected"),
-    ctx: Context = Depends(host_admin, scope="function"),
+    ctx: Context = Depends(host_admin),
 ) -> list[ApplicationOut]:
     rows = service.list_applications(ctx.session, status=status)
     return [ApplicationOut.model_validate(r) for r in rows]
@@ -79,9 +78,7 @@ def list_applications(
     response_model=ApplicationOut,
     summary="入驻申请详情 / One application",
 )
-def get_application(
-    application_id: str, ctx: Context = Depends(host_admin, scope="function")
-) -> ApplicationOut:
+def get_application(application_id: str, ctx: Context = Depends(host_admin)) -> ApplicationOut:
     application = service.get_application(ctx.session, application_id=application_id)
     return ApplicationOut.model_validate(application)
 
@@ -92,9 +89,7 @@ def get_application(
     status_code=201,
     summary="批准入驻 / Approve: creates the tenant, its admin and its first client",
 )
-def approve_application(
-    application_id: str, ctx: Context = Depends(host_admin, scope="function")
-) -> OnboardResult:
+def approve_application(application_id: str, ctx: Context = Depends(host_admin)) -> OnboardResult:
     return service.approve(
         ctx.session, application_id=application_id, reviewer=ctx.principal.subject
     )
@@ -106,7 +101,7 @@ def approve_application(
     summary="驳回入驻 / Reject an application",
 )
 def reject_application(
-    application_id: str, body: RejectIn, ctx: Context = Depends(host_admin, scope="function")
+    application_id: str, body: RejectIn, ctx: Context = Depends(host_admin)
 ) -> ApplicationOut:
     application = service.reject(
         ctx.session,
@@ -118,7 +113,7 @@ def reject_application(
 
 
 @admin.get("/tenants", response_model=list[TenantOut], summary="租户列表 / List tenants")
-def list_tenants(ctx: Context = Depends(host_admin, scope="function")) -> list[TenantOut]:
+def list_tenants(ctx: Context = Depends(host_admin)) -> list[TenantOut]:
     return [TenantOut.model_validate(t) for t in service.list_tenants(ctx.session)]
 
 
@@ -127,9 +122,7 @@ def list_tenants(ctx: Context = Depends(host_admin, scope="function")) -> list[T
     response_model=TenantOut,
     summary="暂停租户（吊销全部令牌）/ Suspend a tenant, revoking all its tokens",
 )
-def suspend_tenant(
-    tenant_id: str, ctx: Context = Depends(host_admin, scope="function")
-) -> TenantOut:
+def suspend_tenant(tenant_id: str, ctx: Context = Depends(host_admin)) -> TenantOut:
     return TenantOut.model_validate(service.suspend_tenant(ctx.session, tenant_id=tenant_id))
 
 
@@ -138,9 +131,7 @@ def suspend_tenant(
     response_model=TenantOut,
     summary="恢复租户 / Reactivate a suspended tenant",
 )
-def reactivate_tenant(
-    tenant_id: str, ctx: Context = Depends(host_admin, scope="function")
-) -> TenantOut:
+def reactivate_tenant(tenant_id: str, ctx: Context = Depends(host_admin)) -> TenantOut:
     return TenantOut.model_validate(service.reactivate_tenant(ctx.session, tenant_id=tenant_id))
 
 

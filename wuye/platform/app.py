@@ -33,7 +33,7 @@ def _docs_assets() -> Path:
 
 #: Threads serving synchronous routes. More than the database pool can feed only adds
 #: contention for the GIL and for connections; the pool is sized to match.
-THREADS = 4
+THREADS = 16
 
 
 @asynccontextmanager
@@ -83,6 +83,11 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.include_router(telemetry_router)
     app.include_router(alarms_router)
     app.include_router(workorders_router)
+    from wuye.votes.pages import install as install_votes_pages
+    from wuye.votes.views import router as votes_router
+
+    app.include_router(votes_router)
+    install_votes_pages(app)
     install_federation(app)
     install_contract(app)
     install_pages(app)

@@ -1,22 +1,28 @@
 """FastAPI dependencies shared by every router: the database, the caller, its scopes.
 
-A route declares what it needs with ``Depends(require("estates:read"))`` and
-receives a session already limited to the caller's tenant (see ``db.py``).
+A route declares what it needs with ``ctx: Context = scoped("estates:read")`` and
+works with ``ctx.session``, a session limited to the caller's tenant (see ``db.py``)
+in one transaction around the route (see :func:`unit_of_work`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+import functools
+import inspect
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
 
 from fastapi import Depends, Request, Security
+from fastapi.routing import APIRoute
 from fastapi.security import OAuth2AuthorizationCodeBearer, SecurityScopes
 from sqlalchemy.orm import Session
 
 from wuye.federation.scopes import SCOPES
-from wuye.platform.db import Database
+from wuye.platform.db import Database, Scope
 from wuye.platform.problems import Problem
 from wuye.platform.security import Principal
+
+T = TypeVar("T")
 
 oauth2_scheme = OAuth2AuthorizationCodeBearer(
     authorizationUrl="/oauth/authorize",
@@ -61,34 +67,75 @@ def current_principal(
     return authenticate(request, token, security_scopes.scopes)
 
 
-@dataclass(slots=True)
 class Context:
-    """What a route works with: the verified caller and a session limited to its tenant."""
+    """What a route works with: the verified caller and a session limited to its tenant.
 
-    principal: Principal
-    session: Session
-
-
-def require(*scopes: str) -> Callable[..., Iterator[Context]]:
-    """Dependency for a route: the caller must hold every one of ``scopes``.
-
-    Yields a :class:`Context` whose session is one transaction, committed when the
-    route returns and before the response is sent (``scope="function"``), or rolled
-    back if it raises: a failure writes nothing. Verification and the transaction
-    share one dependency, so a request crosses into the thread pool once for them.
+    ``session`` exists only while the route runs: :func:`unit_of_work` opens it in the
+    route's own thread and commits it there before the route's result is serialised.
     """
+
+    __slots__ = ("principal", "database", "scope", "_session")
+
+    def __init__(self, *, principal: Principal, database: Database, scope: Scope) -> None:
+        self.principal = principal
+        self.database = database
+        self.scope = scope
+        self._session: Session | None = None
+
+    @property
+    def session(self) -> Session:
+        if self._session is None:
+            raise RuntimeError(
+                "no transaction: create the route's router with "
+                "route_class=wuye.platform.deps.UnitOfWorkRoute"
+            )
+        return self._session
+
+
+def require(*scopes: str) -> Callable[..., Context]:
+    """Dependency for a route: the caller must hold every one of ``scopes``."""
 
     def dependency(
         request: Request,
         token: str | None = Security(oauth2_scheme, scopes=list(scopes)),
-    ) -> Iterator[Context]:
+    ) -> Context:
         principal = authenticate(request, token, scopes)
-        with request.app.state.db.transaction(principal.db_scope) as session:
-            yield Context(principal=principal, session=session)
+        return Context(principal=principal, database=request.app.state.db, scope=principal.db_scope)
 
     return dependency
 
 
 def scoped(*scopes: str) -> Context:
     """``ctx: Context = scoped("estates:read")`` in a route's signature."""
-    return Depends(require(*scopes), scope="function")
+    return Depends(require(*scopes))
+
+
+def unit_of_work(endpoint: Callable[..., T]) -> Callable[..., T]:
+    """Run a synchronous route inside one transaction, opened and committed in the
+    route's own worker thread: a failure writes nothing, and a database connection
+    is never held while the request waits for a thread (which could deadlock a
+    full pool)."""
+
+    @functools.wraps(endpoint)
+    def run(*args: Any, **kwargs: Any) -> T:
+        ctx = next((v for v in kwargs.values() if isinstance(v, Context)), None)
+        if ctx is None:
+            return endpoint(*args, **kwargs)
+        with ctx.database.transaction(ctx.scope) as session:
+            ctx._session = session
+            try:
+                return endpoint(*args, **kwargs)
+            finally:
+                ctx._session = None
+
+    return run
+
+
+class UnitOfWorkRoute(APIRoute):
+    """The route class of every API router: a synchronous route taking a
+    :class:`Context` runs as one :func:`unit_of_work`."""
+
+    def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
+        if not inspect.iscoroutinefunction(endpoint):
+            endpoint = unit_of_work(endpoint)
+        super().__init__(path, endpoint, **kwargs)

@@ -7,10 +7,10 @@ from fastapi import APIRouter, Depends, Query
 from wuye.adapters.alarms import service
 from wuye.adapters.alarms.models import AcknowledgeIn, Alarm, AlarmOut
 from wuye.adapters.devices.types import SEVERITIES
-from wuye.platform.deps import Context, scoped
+from wuye.platform.deps import Context, UnitOfWorkRoute, scoped
 from wuye.platform.listing import ListParams, Page, list_params, paginate
 
-router = APIRouter(prefix="/api/v1", tags=["alarms 告警"])
+router = APIRouter(prefix="/api/v1", tags=["alarms 告警"], route_class=UnitOfWorkRoute)
 
 ALARM_SORT = frozenset({"created_at", "raised_ts_ms", "severity", "state"})
 

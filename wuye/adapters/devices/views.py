@@ -14,10 +14,10 @@ from wuye.adapters.devices.models import (
     ProvisionIn,
     ProvisionOut,
 )
-from wuye.platform.deps import Context, scoped
+from wuye.platform.deps import Context, UnitOfWorkRoute, scoped
 from wuye.platform.listing import ListParams, Page, list_params, paginate
 
-router = APIRouter(prefix="/api/v1", tags=["devices 设备"])
+router = APIRouter(prefix="/api/v1", tags=["devices 设备"], route_class=UnitOfWorkRoute)
 
 DEVICE_SORT = frozenset({"code", "type", "name", "created_at", "last_seen_ms"})
 

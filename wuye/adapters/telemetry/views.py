@@ -16,9 +16,9 @@ from wuye.adapters.telemetry.models import (
     RunScheduleOut,
     ThresholdOut,
 )
-from wuye.platform.deps import Context, scoped
+from wuye.platform.deps import Context, UnitOfWorkRoute, scoped
 
-router = APIRouter(prefix="/api/v1", tags=["telemetry 运行数据"])
+router = APIRouter(prefix="/api/v1", tags=["telemetry 运行数据"], route_class=UnitOfWorkRoute)
 
 Metric = Query(None, max_length=32, description="指标，默认为该类设备的第一个 / default: first")
 Days = Query(7, ge=1, le=90, description="统计天数 / days of history")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Query, Response, status
 
-from wuye.platform.deps import Context, scoped
+from wuye.platform.deps import Context, UnitOfWorkRoute, scoped
 from wuye.platform.estates import service
 from wuye.platform.estates.models import (
     Building,
@@ -22,7 +22,7 @@ from wuye.platform.estates.models import (
 )
 from wuye.platform.listing import ListParams, Page, list_params, paginate
 
-router = APIRouter(prefix="/api/v1", tags=["estates 小区"])
+router = APIRouter(prefix="/api/v1", tags=["estates 小区"], route_class=UnitOfWorkRoute)
 
 ESTATE_SORT = frozenset({"name", "code", "city", "created_at"})
 BUILDING_SORT = frozenset({"name", "floors", "created_at"})

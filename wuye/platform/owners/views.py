@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Query, Request, Response, status
 
-from wuye.platform.deps import Context, scoped
+from wuye.platform.deps import Context, UnitOfWorkRoute, scoped
 from wuye.platform.listing import ListParams, Page, list_params, paginate
 from wuye.platform.owners import service
 from wuye.platform.owners.models import (
@@ -18,7 +18,7 @@ from wuye.platform.owners.models import (
 )
 from wuye.platform.pii import PersonalDataCipher
 
-router = APIRouter(prefix="/api/v1", tags=["owners 业主"])
+router = APIRouter(prefix="/api/v1", tags=["owners 业主"], route_class=UnitOfWorkRoute)
 
 OWNER_SORT = frozenset({"name", "created_at"})
 

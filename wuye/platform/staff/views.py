@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Query, Response, status
 
-from wuye.platform.deps import Context, scoped
+from wuye.platform.deps import Context, UnitOfWorkRoute, scoped
 from wuye.platform.listing import ListParams, Page, list_params, paginate
 from wuye.platform.staff import service
 from wuye.platform.staff.models import Staff, StaffIn, StaffOut, StaffPatch
 
-router = APIRouter(prefix="/api/v1", tags=["staff 员工"])
+router = APIRouter(prefix="/api/v1", tags=["staff 员工"], route_class=UnitOfWorkRoute)
 
 STAFF_SORT = frozenset({"name", "created_at"})
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Query, status
 
-from wuye.platform.deps import Context, scoped
+from wuye.platform.deps import Context, UnitOfWorkRoute, scoped
 from wuye.platform.listing import ListParams, Page, list_params, paginate
 from wuye.platform.workorders import service
 from wuye.platform.workorders.models import (
@@ -19,7 +19,7 @@ from wuye.platform.workorders.models import (
     WorkOrderPatch,
 )
 
-router = APIRouter(prefix="/api/v1", tags=["work orders 工单"])
+router = APIRouter(prefix="/api/v1", tags=["work orders 工单"], route_class=UnitOfWorkRoute)
 
 ORDER_SORT = frozenset({"created_at", "priority", "status", "respond_due_at", "resolve_due_at"})
 EVENT_SORT = frozenset({"seq", "at"})
