@@ -32,6 +32,15 @@ SAMPLE_BODIES = {
     "WorkOrderPatch": {"title": "改名"},
     "TransitionIn": {"status": "cancelled"},
     "DispatchIn": {},
+    "TrusteesIn": {"dealings": []},
+    "CastIn": {"unit_id": "{owner_id}", "owner_id": "{owner_id}", "ballot": {}},
+    "ProxyCastIn": {
+        "unit_id": "{owner_id}",
+        "owner_id": "{owner_id}",
+        "ballot": {},
+        "authorisation_base64": "c2lnbmVk",
+    },
+    "SharesIn": {"index": 1, "shares": {}},
 }
 #: Routes served to the host firm only: another tenant's principal gets 403.
 HOST_ONLY = re.compile(r"^/api/v1/admin/")
@@ -60,6 +69,10 @@ def _graph(client, headers) -> dict[str, str]:
     ids["alarm_id"] = _alarm_from_telemetry(client, headers, ids["device_id"])
     ids["work_order_id"] = post(
         "/api/v1/workorders", {"estate_id": ids["estate_id"], "title": "巡检", "dispatch": False}
+    )
+    ids["election_id"] = post(
+        "/api/v1/elections",
+        {"estate_id": ids["estate_id"], "title": "表决", "matter": "other_major"},
     )
     return ids
 

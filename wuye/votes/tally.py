@@ -279,7 +279,7 @@ def tally_ciphertexts(
     return tally
 
 
-def _tally_context(manifest: Manifest, key: TallyKey) -> bytes:
+def tally_context(manifest: Manifest, key: TallyKey) -> bytes:
     return sm3_hash(manifest.fingerprint + f"tally:{key[0]}:{key[1]}".encode())
 
 
@@ -337,7 +337,7 @@ def share_tally(
 ) -> dict[TallyKey, DecryptionShare]:
     """One trustee's decryption shares of every tally ciphertext, with proofs."""
     return {
-        k: DecryptionShare.create(key, ct, _tally_context(manifest, k))
+        k: DecryptionShare.create(key, ct, tally_context(manifest, k))
         for k, ct in tally.items()
         if ct is not None
     }
@@ -372,7 +372,7 @@ def _checked_shares(
         if not 1 <= share.index <= len(manifest.dealings):
             raise ProofError(f"decryption share from unknown trustee {share.index}")
         x_point = verification_key(manifest.dealings, share.index)
-        share.verify(x_point, ct, _tally_context(manifest, k))
+        share.verify(x_point, ct, tally_context(manifest, k))
         good.append(share)
     if len({s.index for s in good}) < manifest.threshold:
         raise ProofError(

@@ -1,0 +1,170 @@
+"""Election and ballot tables, and the schemas the votes API speaks."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import (
+    Boolean,
+    Enum,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from wuye.platform.db import Base, TenantScoped, Timestamped, new_id
+from wuye.votes.civil_code import MatterType
+
+
+class ElectionStatus(enum.StrEnum):
+    DRAFT = "draft"  # roll fixed, waiting for the trustees' key ceremony
+    READY = "ready"  # election key known
+    OPEN = "open"  # on the ledger, accepting ballots
+    CLOSED = "closed"  # tally computed, waiting for trustees' decryption shares
+    DECIDED = "decided"  # decrypted, result on the ledger
+
+
+class Election(Base, TenantScoped, Timestamped):
+    """A vote of an estate's owners' assembly (业主大会表决) on one matter."""
+
+    __tablename__ = "vote_elections"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    estate_id: Mapped[str] = mapped_column(
+        String(32), ForeignKey("estates.id", ondelete="CASCADE"), index=True, nullable=False
+    )
+    title: Mapped[str] = mapped_column(String(200), nullable=False)
+    description: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    matter: Mapped[MatterType] = mapped_column(
+        Enum(MatterType, native_enum=False, length=32), nullable=False
+    )
+    status: Mapped[ElectionStatus] = mapped_column(
+        Enum(ElectionStatus, native_enum=False, length=16),
+        nullable=False,
+        default=ElectionStatus.DRAFT,
+        index=True,
+    )
+    threshold: Mapped[int] = mapped_column(Integer, nullable=False)
+    trustee_count: Mapped[int] = mapped_column(Integer, nullable=False)
+    #: The unit roll (ref ‖ area ‖ group per unit), fixed at creation.
+    roll: Mapped[bytes] = mapped_column(LargeBinary, nullable=False)
+    #: unit id -> roll ref, as JSON, so casting finds a unit's reference.
+    unit_refs: Mapped[str] = mapped_column(Text, nullable=False)
+    dealings: Mapped[str] = mapped_column(Text, nullable=False, default="[]")
+    fingerprint: Mapped[str] = mapped_column(String(64), nullable=False, default="")
+    ledger_ref: Mapped[str] = mapped_column(String(80), nullable=False, default="")
+    ballots_contract: Mapped[str] = mapped_column(String(42), nullable=False, default="")
+    tally: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    shares: Mapped[str] = mapped_column(Text, nullable=False, default="{}")
+    result: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    approved: Mapped[bool | None] = mapped_column(Boolean)
+
+
+class Ballot(Base, TenantScoped, Timestamped):
+    """One unit's encrypted ballot, as cast on the ledger. It holds no plaintext."""
+
+    __tablename__ = "vote_ballots"
+    __table_args__ = (UniqueConstraint("election_id", "unit_id"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    election_id: Mapped[str] = mapped_column(
+        String(32), ForeignKey("vote_elections.id", ondelete="CASCADE"), index=True, nullable=False
+    )
+    unit_id: Mapped[str] = mapped_column(
+        String(32), ForeignKey("units.id", ondelete="CASCADE"), index=True, nullable=False
+    )
+    owner_id: Mapped[str] = mapped_column(
+        String(32), ForeignKey("owners.id", ondelete="CASCADE"), index=True, nullable=False
+    )
+    tracker: Mapped[str] = mapped_column(String(64), nullable=False, unique=True)
+    data: Mapped[bytes] = mapped_column(LargeBinary, nullable=False)
+    tx_hash: Mapped[str] = mapped_column(String(66), nullable=False)
+    block_number: Mapped[int] = mapped_column(Integer, nullable=False)
+    receipt: Mapped[str] = mapped_column(Text, nullable=False)
+    #: 线下代投: staff entered a paper ballot; the owner's signed authorisation is kept.
+    by_proxy: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    entered_by: Mapped[str | None] = mapped_column(String(200))
+    authorisation: Mapped[bytes | None] = mapped_column(LargeBinary)
+    authorisation_sm3: Mapped[str | None] = mapped_column(String(64))
+
+
+# --- schemas ---------------------------------------------------------------
+
+
+class ElectionIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    estate_id: str
+    title: Annotated[str, Field(min_length=1, max_length=200)]
+    description: Annotated[str, Field(max_length=5000)] = ""
+    matter: MatterType
+    threshold: Annotated[int, Field(ge=1, le=15, description="k of n trustees")] = 2
+    trustees: Annotated[int, Field(ge=1, le=15, description="n trustees")] = 3
+
+
+class ElectionOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    estate_id: str
+    title: str
+    description: str
+    matter: MatterType
+    status: ElectionStatus
+    threshold: int
+    trustee_count: int
+    fingerprint: str
+    ledger_ref: str
+    approved: bool | None
+    created_at: datetime
+
+
+class TrusteesIn(BaseModel):
+    """The trustees' public dealings from their key ceremony (Feldman commitments)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    dealings: list[dict[str, Any]]
+
+
+class CastIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    unit_id: str
+    owner_id: str = Field(description="the co-owner casting the unit's ballot")
+    ballot: dict[str, Any] = Field(description="encrypted ballot with proofs (JSON form)")
+
+
+class ProxyCastIn(CastIn):
+    """线下代投: a paper ballot entered by staff, with the owner's signed authorisation."""
+
+    authorisation_base64: Annotated[str, Field(min_length=4, max_length=4_000_000)]
+
+
+class SharesIn(BaseModel):
+    """One trustee's decryption shares of every tally ciphertext, with proofs."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    index: Annotated[int, Field(ge=1, le=15)]
+    shares: dict[str, dict[str, Any]]
+
+
+class BallotOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    election_id: str
+    unit_id: str
+    tracker: str
+    tx_hash: str
+    block_number: int
+    by_proxy: bool
+    created_at: datetime

@@ -1,0 +1,73 @@
+"""Resident pages for votes (Chinese first, with English), served from the package.
+
+The pages call the JSON API with the resident's access token (kept in the tab's
+sessionStorage) and encrypt ballots in the browser with ``static/ballot.js``: the
+platform receives only ciphertexts and proofs. Checking a receipt needs no login.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from fastapi import Body, FastAPI, Request
+from fastapi.responses import HTMLResponse, Response
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+
+from wuye.votes.ballot import OPTIONS
+from wuye.votes.civil_code import MATTER_LABELS
+
+HERE = Path(__file__).parent
+templates = Jinja2Templates(directory=[HERE / "templates", HERE.parent / "platform" / "templates"])
+
+
+def install(app: FastAPI) -> None:
+    app.mount("/static/votes", StaticFiles(directory=HERE / "static"), name="votes-static")
+    matters = {m.value: f"{zh} / {en}" for m, (zh, en) in MATTER_LABELS.items()}
+    options = [{"key": k, "zh": zh, "en": en} for k, zh, en in OPTIONS]
+
+    def page(request: Request, name: str, **extra: Any) -> HTMLResponse:
+        context = {"matters": json.dumps(matters, ensure_ascii=False), "options": options}
+        return templates.TemplateResponse(request, name, context | extra)
+
+    @app.get("/votes", include_in_schema=False, response_class=HTMLResponse)
+    def votes_home(request: Request) -> HTMLResponse:
+        return page(request, "votes_list.html")
+
+    @app.get("/votes/receipt", include_in_schema=False, response_class=HTMLResponse)
+    def receipt_page(request: Request) -> HTMLResponse:
+        return page(request, "votes_receipt.html")
+
+    @app.get("/votes/{election_id}", include_in_schema=False, response_class=HTMLResponse)
+    def vote_page(request: Request, election_id: str) -> HTMLResponse:
+        return page(request, "votes_cast.html", election_id=election_id)
+
+    @app.get("/votes/{election_id}/results", include_in_schema=False, response_class=HTMLResponse)
+    def results_page(request: Request, election_id: str) -> HTMLResponse:
+        return page(request, "votes_results.html", election_id=election_id)
+
+    @app.post("/votes/receipts/verify", include_in_schema=False)
+    def verify_receipt(request: Request, receipt: dict[str, Any] = Body(...)) -> dict[str, Any]:
+        """Check a receipt offline, then online against the platform's ledger node."""
+        from wuye.votes.receipts import ReceiptError, verify_offline, verify_online
+
+        try:
+            checked = verify_offline(receipt)
+        except ReceiptError as exc:
+            return {"ok": False, "error": str(exc), "checks": []}
+        ledger = getattr(request.app.state, "votes_ledger", None)
+        if ledger is None:
+            return {"ok": True, "checks": checked, "online": False}
+        try:
+            checked = verify_online(receipt, ledger.officer.w3)
+        except ReceiptError as exc:
+            return {"ok": False, "error": str(exc), "checks": checked}
+        return {"ok": True, "checks": checked, "online": True}
+
+    @app.post("/votes/receipts/qr", include_in_schema=False)
+    def receipt_qr(receipt: dict[str, Any] = Body(...)) -> Response:
+        from wuye.votes.receipts import qr_svg
+
+        return Response(qr_svg(receipt), media_type="image/svg+xml")

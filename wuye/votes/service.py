@@ -1,0 +1,375 @@
+"""Elections and ballots: plain functions over a tenant-scoped session (one use case each).
+
+The service never sees a plaintext vote: a ballot arrives encrypted with its
+proofs, is checked, recorded on the ledger and stored; the tally is computed on
+ciphertexts and decrypted only by the trustees' shares.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Select, select
+from sqlalchemy.orm import Session
+
+from wuye.crypto import sm3_hash
+from wuye.crypto.errors import CryptoError
+from wuye.platform.crud import flush_or_conflict, get_or_404
+from wuye.platform.estates.models import Unit
+from wuye.platform.estates.service import get_estate
+from wuye.platform.owners.models import Owner, OwnerKind, Ownership
+from wuye.platform.problems import Conflict, Problem
+from wuye.platform.security import Principal
+from wuye.votes.ballot import EncryptedBallot
+from wuye.votes.chain import ElectionRef, Officer
+from wuye.votes.civil_code import head_groups
+from wuye.votes.elgamal import Ciphertext
+from wuye.votes.models import (
+    Ballot,
+    CastIn,
+    Election,
+    ElectionIn,
+    ElectionStatus,
+    ProxyCastIn,
+    SharesIn,
+)
+from wuye.votes.receipts import build_receipt
+from wuye.votes.tally import (
+    Cast,
+    Manifest,
+    Result,
+    UnitWeight,
+    decode_units,
+    decrypt_tally,
+    encode_units,
+    tally_ciphertexts,
+    tally_context,
+)
+from wuye.votes.trustees import Dealing, DecryptionShare, verification_key
+from wuye.votes.zkp import ProofError
+
+
+@dataclass
+class VotesLedger:
+    """The ballot officer's account and the ElectionRecord contract it casts through."""
+
+    officer: Officer
+    record_address: str
+
+
+def unit_ref(unit_id: str) -> bytes:
+    """A unit's public reference on the roll and the ledger."""
+    return sm3_hash(b"wuye-unit:" + unit_id.encode())
+
+
+def get_election(*, session: Session, election_id: str) -> Election:
+    return get_or_404(session, Election, election_id, what="election")
+
+
+def elections_query(
+    *, estate_id: str | None = None, status: ElectionStatus | None = None
+) -> Select[tuple[Election]]:
+    stmt = select(Election)
+    if estate_id:
+        stmt = stmt.where(Election.estate_id == estate_id)
+    if status:
+        stmt = stmt.where(Election.status == status)
+    return stmt
+
+
+def create_election(*, session: Session, election_in: ElectionIn) -> Election:
+    """Fix the roll: every unit of the estate, its area, and its headcount group."""
+    if election_in.threshold > election_in.trustees:
+        raise Problem("validation-error", "threshold: cannot exceed the number of trustees")
+    estate = get_estate(session=session, estate_id=election_in.estate_id)
+    units = session.scalars(select(Unit).where(Unit.estate_id == estate.id).order_by(Unit.id)).all()
+    if not units:
+        raise Problem("validation-error", "estate_id: the estate has no units to vote")
+    held = session.execute(
+        select(Ownership.unit_id, Owner.id, Owner.kind)
+        .join(Owner, Owner.id == Ownership.owner_id)
+        .join(Unit, Unit.id == Ownership.unit_id)
+        .where(Unit.estate_id == estate.id)
+    ).all()
+    owners_of: dict[str, set[str]] = {}
+    developers = set()
+    for unit_id, owner_id, kind in held:
+        owners_of.setdefault(unit_id, set()).add(owner_id)
+        if kind == OwnerKind.DEVELOPER:
+            developers.add(owner_id)
+    groups = head_groups([u.id for u in units], owners_of, developers)
+    index = {u.id: i for i, u in enumerate(units)}
+    roll = [
+        UnitWeight(unit_ref(u.id), int(round(u.floor_area_m2 * 100)), index[groups[u.id]])
+        for u in units
+    ]
+    election = Election(
+        estate_id=estate.id,
+        title=election_in.title,
+        description=election_in.description,
+        matter=election_in.matter,
+        threshold=election_in.threshold,
+        trustee_count=election_in.trustees,
+        roll=encode_units(roll),
+        unit_refs=json.dumps({u.id: unit_ref(u.id).hex() for u in units}),
+    )
+    session.add(election)
+    session.flush()
+    return election
+
+
+def manifest_of(election: Election) -> Manifest:
+    dealings = [Dealing.from_json(d) for d in json.loads(election.dealings)]
+    return Manifest(
+        election=election.id,
+        title=election.title,
+        matter=election.matter,
+        threshold=election.threshold,
+        dealings=dealings,
+        units=decode_units(election.roll),
+    )
+
+
+def _expect(election: Election, *statuses: ElectionStatus) -> None:
+    if election.status not in statuses:
+        wanted = " or ".join(s.value for s in statuses)
+        raise Conflict(f"election is {election.status.value}, must be {wanted}")
+
+
+def set_trustees(*, session: Session, election_id: str, dealings: list[dict[str, Any]]) -> Election:
+    """Accept the trustees' public dealings: each proven, one per trustee index."""
+    from wuye.votes.tally import ceremony_context
+
+    election = get_election(session=session, election_id=election_id)
+    _expect(election, ElectionStatus.DRAFT)
+    try:
+        parsed = [Dealing.from_json(d) for d in dealings]
+        for d in parsed:
+            d.verify(ceremony_context(election.id))
+    except (ProofError, CryptoError, KeyError, TypeError, ValueError) as exc:
+        raise Problem("validation-error", f"dealings: {exc}") from exc
+    if sorted(d.index for d in parsed) != list(range(1, election.trustee_count + 1)):
+        raise Problem("validation-error", "dealings: need exactly one from each trustee 1..n")
+    if any(len(d.commitments) != election.threshold for d in parsed):
+        raise Problem("validation-error", "dealings: each needs k commitments")
+    election.dealings = json.dumps([d.to_json() for d in parsed])
+    election.fingerprint = manifest_of(election).fingerprint.hex()
+    election.status = ElectionStatus.READY
+    session.flush()
+    return election
+
+
+def open_election(*, session: Session, election_id: str, ledger: VotesLedger) -> Election:
+    election = get_election(session=session, election_id=election_id)
+    _expect(election, ElectionStatus.READY)
+    manifest = manifest_of(election)
+    ref = ledger.officer.register(
+        ledger.record_address, manifest, sm3_hash(b"wuye-estate:" + election.estate_id.encode())
+    )
+    election.ledger_ref = str(ref)
+    election.ballots_contract = (
+        ledger.officer.record(ledger.record_address).functions.ballots().call()
+    )
+    election.status = ElectionStatus.OPEN
+    session.flush()
+    return election
+
+
+def cast_ballot(
+    *,
+    session: Session,
+    election_id: str,
+    cast_in: CastIn,
+    principal: Principal,
+    ledger: VotesLedger,
+) -> Ballot:
+    """Check and record one unit's encrypted ballot; return the stored ballot with its receipt.
+
+    One ballot per unit; the co-owners choose who casts it (any one of them may).
+    An owner may cast only as themself; staff entering a paper ballot use
+    :class:`ProxyCastIn` and keep the owner's signed authorisation.
+    """
+    election = get_election(session=session, election_id=election_id)
+    _expect(election, ElectionStatus.OPEN)
+    if principal.role == "owner" and principal.subject.removeprefix("owner:") != cast_in.owner_id:
+        raise Problem("forbidden", "an owner casts only their own ballot")
+    holds = session.scalars(
+        select(Ownership).where(
+            Ownership.unit_id == cast_in.unit_id, Ownership.owner_id == cast_in.owner_id
+        )
+    ).one_or_none()
+    if holds is None:
+        get_or_404(session, Unit, cast_in.unit_id, what="unit")
+        get_or_404(session, Owner, cast_in.owner_id, what="owner")
+        raise Problem("forbidden", "this owner does not hold this unit")
+    refs = json.loads(election.unit_refs)
+    if cast_in.unit_id not in refs:
+        raise Problem("forbidden", "the unit is not on this election's roll")
+    taken = session.scalars(
+        select(Ballot.id).where(
+            Ballot.election_id == election.id, Ballot.unit_id == cast_in.unit_id
+        )
+    ).first()
+    if taken:
+        raise Conflict("this unit has already voted in this election")
+    manifest = manifest_of(election)
+    ref = bytes.fromhex(refs[cast_in.unit_id])
+    try:
+        ballot = EncryptedBallot.from_json(cast_in.ballot)
+        ballot.verify(manifest.public_key, manifest.context(ref), manifest.options)
+    except (ProofError, CryptoError, ValueError) as exc:
+        raise Problem("validation-error", f"ballot: {exc}") from exc
+    data = ballot.encode()
+    row = Ballot(
+        election_id=election.id,
+        unit_id=cast_in.unit_id,
+        owner_id=cast_in.owner_id,
+        tracker=ballot.tracker.hex(),
+        data=data,
+        tx_hash="",
+        block_number=0,
+        receipt="",
+    )
+    if isinstance(cast_in, ProxyCastIn):
+        try:
+            document = base64.b64decode(cast_in.authorisation_base64, validate=True)
+        except (binascii.Error, ValueError) as exc:
+            raise Problem("validation-error", "authorisation_base64: not base64") from exc
+        row.by_proxy = True
+        row.entered_by = principal.subject
+        row.authorisation = document
+        row.authorisation_sm3 = sm3_hash(document).hex()
+    session.add(row)
+    flush_or_conflict(session, "this unit has already voted in this election")
+    receipt = ledger.officer.cast(ElectionRef.parse(election.ledger_ref), ref, data)
+    row.tx_hash = "0x" + bytes(receipt.transactionHash).hex()
+    row.block_number = int(receipt.blockNumber)
+    row.receipt = json.dumps(
+        build_receipt(
+            ledger.officer.w3,
+            election=election.ledger_ref,
+            ballots_address=election.ballots_contract,
+            unit_ref=ref,
+            tracker=ballot.tracker,
+            tx_hash=receipt.transactionHash,
+            title=election.title,
+        )
+    )
+    session.flush()
+    return row
+
+
+def _casts(session: Session, election: Election) -> list[Cast]:
+    refs = json.loads(election.unit_refs)
+    rows = session.execute(
+        select(Ballot.unit_id, Ballot.data)
+        .where(Ballot.election_id == election.id)
+        .order_by(Ballot.block_number, Ballot.created_at)
+    ).all()
+    return [Cast(bytes.fromhex(refs[unit_id]), data) for unit_id, data in rows]
+
+
+def close_election(*, session: Session, election_id: str, ledger: VotesLedger) -> Election:
+    """Close the vote on the ledger and compute the weighted tally on the ciphertexts."""
+    election = get_election(session=session, election_id=election_id)
+    _expect(election, ElectionStatus.OPEN)
+    ledger.officer.close(ElectionRef.parse(election.ledger_ref))
+    tally = tally_ciphertexts(manifest_of(election), _casts(session, election))
+    election.tally = json.dumps(
+        {f"{j}:{w}": (ct.to_json() if ct else None) for (j, w), ct in tally.items()}
+    )
+    election.status = ElectionStatus.CLOSED
+    session.flush()
+    return election
+
+
+def tally_of(election: Election) -> dict[tuple[int, str], Ciphertext | None]:
+    out: dict[tuple[int, str], Ciphertext | None] = {}
+    for key, value in json.loads(election.tally or "{}").items():
+        j, w = key.split(":")
+        out[(int(j), w)] = Ciphertext.from_json(value) if value else None
+    return out
+
+
+def submit_shares(
+    *, session: Session, election_id: str, shares_in: SharesIn, ledger: VotesLedger
+) -> Election:
+    """A trustee's decryption shares; once k are in, decrypt and publish the result."""
+    election = get_election(session=session, election_id=election_id)
+    _expect(election, ElectionStatus.CLOSED)
+    manifest = manifest_of(election)
+    tally = tally_of(election)
+    stored: dict[str, list[dict[str, Any]]] = json.loads(election.shares)
+    try:
+        for key, data in shares_in.shares.items():
+            j, w = key.split(":")
+            ct = tally.get((int(j), w))
+            share = DecryptionShare.from_json(data)
+            if ct is None or share.index != shares_in.index:
+                raise ProofError(f"share {key} does not belong to this tally or trustee")
+            share.verify(
+                verification_key(manifest.dealings, share.index),
+                ct,
+                tally_context(manifest, (int(j), w)),
+            )
+            stored.setdefault(key, [])
+            stored[key] = [s for s in stored[key] if s["index"] != share.index] + [data]
+    except (ProofError, CryptoError, KeyError, ValueError) as exc:
+        raise Problem("validation-error", f"shares: {exc}") from exc
+    election.shares = json.dumps(stored)
+    needed = [k for k, ct in tally.items() if ct is not None]
+    have = {k: len(stored.get(f"{k[0]}:{k[1]}", [])) for k in needed}
+    if all(n >= election.threshold for n in have.values()):
+        parsed = {
+            k: [DecryptionShare.from_json(s) for s in stored[f"{k[0]}:{k[1]}"]] for k in needed
+        }
+        casts = _casts(session, election)
+        result = decrypt_tally(manifest, tally, parsed, len(casts))
+        decision = result.decision(manifest)
+        ledger.officer.publish_result(ElectionRef.parse(election.ledger_ref), result, decision)
+        election.result = json.dumps(result.to_json() | {"decision": decision.to_json()})
+        election.approved = decision.approved
+        election.status = ElectionStatus.DECIDED
+    session.flush()
+    return election
+
+
+def results(*, session: Session, election_id: str) -> dict[str, Any]:
+    """Counts per option by area (m²) and heads, turnout, and the Article 278 decision."""
+    from wuye.votes.ballot import OPTIONS
+
+    election = get_election(session=session, election_id=election_id)
+    manifest = manifest_of(election)
+    eligible_area, eligible_heads = manifest.eligible()
+    cast = session.scalars(select(Ballot.id).where(Ballot.election_id == election.id)).all()
+    out: dict[str, Any] = {
+        "election_id": election.id,
+        "status": election.status.value,
+        "ledger_ref": election.ledger_ref,
+        "eligible_area_m2": eligible_area / 100,
+        "eligible_heads": eligible_heads,
+        "ballots_cast": len(cast),
+    }
+    if election.result:
+        body = json.loads(election.result)
+        result = Result.from_json(body)
+        totals = result.totals(manifest)
+        out |= {
+            "options": [
+                {
+                    "option": OPTIONS[j][0],
+                    "label": f"{OPTIONS[j][1]} {OPTIONS[j][2]}",
+                    "area_m2": result.counts.get((j, "area"), 0) / 100,
+                    "heads": result.counts.get((j, "heads"), 0),
+                }
+                for j in range(manifest.options)
+            ],
+            "turnout_area_m2": totals.participating_area / 100,
+            "turnout_heads": totals.participating_heads,
+            "decision": body["decision"],
+        }
+    return out

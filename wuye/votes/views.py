@@ -1,0 +1,246 @@
+"""REST routes for owners' votes under ``/api/v1``: elections, ballots, trustees, results."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from fastapi import APIRouter, Depends, Query, Request, status
+
+from wuye.platform.deps import Context, UnitOfWorkRoute, scoped
+from wuye.platform.listing import ListParams, Page, list_params, paginate
+from wuye.platform.problems import Problem
+from wuye.platform.settings import EMBEDDED, Settings
+from wuye.votes import service
+from wuye.votes.models import (
+    Ballot,
+    BallotOut,
+    CastIn,
+    Election,
+    ElectionIn,
+    ElectionOut,
+    ElectionStatus,
+    ProxyCastIn,
+    SharesIn,
+    TrusteesIn,
+)
+
+router = APIRouter(prefix="/api/v1", tags=["votes 业主表决"], route_class=UnitOfWorkRoute)
+
+ELECTION_SORT = frozenset({"title", "created_at", "status"})
+BALLOT_SORT = frozenset({"created_at", "block_number"})
+
+
+def _configured_ledger(settings: Settings) -> service.VotesLedger:
+    """The ballot officer from ``WUYE_VOTES_OFFICER_KEY`` / ``WUYE_VOTES_RECORD``, or, on the
+    embedded ledger, contracts deployed once with the node's dev admin and remembered."""
+    from eth_account import Account
+
+    from wuye.votes.chain import Officer, connect, deploy
+
+    url = settings.ledger_url
+    if url == EMBEDDED:
+        url = f"http://127.0.0.1:{settings.embedded_ledger_port}"
+    w3 = connect(url)
+    key, record = os.environ.get("WUYE_VOTES_OFFICER_KEY"), os.environ.get("WUYE_VOTES_RECORD")
+    if key and record:
+        return service.VotesLedger(Officer(w3, key), record)
+    if settings.ledger_url != EMBEDDED:
+        raise Problem(
+            "conflict", "set WUYE_VOTES_OFFICER_KEY and WUYE_VOTES_RECORD for this ledger"
+        )
+    state = Path(settings.var_dir) / "votes-ledger.json"
+    if state.exists():
+        saved = json.loads(state.read_text())
+    else:
+        accounts = json.loads((Path(settings.var_dir) / "ledger" / "accounts.json").read_text())
+        officer_key = Account.create().key.hex()
+        _, record = deploy(w3, accounts[0]["privateKey"], Account.from_key(officer_key).address)
+        saved = {"officer_key": officer_key, "record": record}
+        state.write_text(json.dumps(saved))
+        state.chmod(0o600)
+    return service.VotesLedger(Officer(w3, saved["officer_key"]), saved["record"])
+
+
+def ledger_for(request: Request) -> service.VotesLedger:
+    ledger = getattr(request.app.state, "votes_ledger", None)
+    if ledger is None:
+        ledger = request.app.state.votes_ledger = _configured_ledger(request.app.state.settings)
+    return ledger
+
+
+@router.get("/elections", response_model=Page[ElectionOut], summary="表决列表 / List votes")
+def list_elections(
+    ctx: Context = scoped("votes:read"),
+    params: ListParams = Depends(list_params),
+    estate_id: str | None = Query(None),
+    status_: ElectionStatus | None = Query(None, alias="status"),
+) -> dict:
+    stmt = service.elections_query(estate_id=estate_id, status=status_)
+    return paginate(
+        ctx.session,
+        stmt,
+        model=Election,
+        params=params,
+        sortable=ELECTION_SORT,
+        schema=ElectionOut,
+    )
+
+
+@router.post(
+    "/elections",
+    response_model=ElectionOut,
+    status_code=status.HTTP_201_CREATED,
+    summary="发起表决 / Create a vote (fixes the unit roll)",
+)
+def create_election(election_in: ElectionIn, ctx: Context = scoped("votes:manage")) -> object:
+    return service.create_election(session=ctx.session, election_in=election_in)
+
+
+@router.get("/elections/{election_id}", response_model=ElectionOut, summary="表决详情 / Get")
+def get_election(election_id: str, ctx: Context = scoped("votes:read")) -> object:
+    return service.get_election(session=ctx.session, election_id=election_id)
+
+
+@router.get("/elections/{election_id}/manifest", summary="表决公开参数 / Public manifest")
+def get_manifest(election_id: str, ctx: Context = scoped("votes:read")) -> dict[str, Any]:
+    election = service.get_election(session=ctx.session, election_id=election_id)
+    manifest = service.manifest_of(election)
+    body: dict[str, Any] = {
+        "header": manifest.header(),
+        "unit_refs": json.loads(election.unit_refs),
+    }
+    if manifest.dealings:
+        body["public_key"] = manifest.public_key.encode().hex()
+        body["fingerprint"] = manifest.fingerprint.hex()
+    return body
+
+
+@router.post(
+    "/elections/{election_id}/trustees",
+    response_model=ElectionOut,
+    summary="登记计票监督人公钥承诺 / Trustees' key commitments",
+)
+def set_trustees(
+    election_id: str, trustees_in: TrusteesIn, ctx: Context = scoped("votes:manage")
+) -> object:
+    return service.set_trustees(
+        session=ctx.session, election_id=election_id, dealings=trustees_in.dealings
+    )
+
+
+@router.post("/elections/{election_id}/open", response_model=ElectionOut, summary="开始投票 / Open")
+def open_election(
+    election_id: str, request: Request, ctx: Context = scoped("votes:manage")
+) -> object:
+    election = service.get_election(session=ctx.session, election_id=election_id)
+    return service.open_election(
+        session=ctx.session, election_id=election.id, ledger=ledger_for(request)
+    )
+
+
+@router.post(
+    "/elections/{election_id}/ballots",
+    status_code=status.HTTP_201_CREATED,
+    summary="投出加密选票 / Cast an encrypted ballot; returns the receipt",
+)
+def cast_ballot(
+    election_id: str, cast_in: CastIn, request: Request, ctx: Context = scoped("votes:cast")
+) -> dict[str, Any]:
+    service.get_election(session=ctx.session, election_id=election_id)
+    row = service.cast_ballot(
+        session=ctx.session,
+        election_id=election_id,
+        cast_in=cast_in,
+        principal=ctx.principal,
+        ledger=ledger_for(request),
+    )
+    return {"id": row.id, "tracker": row.tracker, "receipt": json.loads(row.receipt)}
+
+
+@router.post(
+    "/elections/{election_id}/proxy-ballots",
+    status_code=status.HTTP_201_CREATED,
+    summary="线下代投 / Enter a paper ballot with the owner's signed authorisation",
+)
+def cast_proxy_ballot(
+    election_id: str,
+    cast_in: ProxyCastIn,
+    request: Request,
+    ctx: Context = scoped("votes:manage"),
+) -> dict[str, Any]:
+    service.get_election(session=ctx.session, election_id=election_id)
+    row = service.cast_ballot(
+        session=ctx.session,
+        election_id=election_id,
+        cast_in=cast_in,
+        principal=ctx.principal,
+        ledger=ledger_for(request),
+    )
+    return {"id": row.id, "tracker": row.tracker, "receipt": json.loads(row.receipt)}
+
+
+@router.get(
+    "/elections/{election_id}/ballots",
+    response_model=Page[BallotOut],
+    summary="公示的加密选票 / The bulletin board of encrypted ballots",
+)
+def list_ballots(
+    election_id: str,
+    ctx: Context = scoped("votes:read"),
+    params: ListParams = Depends(list_params),
+) -> dict:
+    election = service.get_election(session=ctx.session, election_id=election_id)
+    from sqlalchemy import select
+
+    stmt = select(Ballot).where(Ballot.election_id == election.id)
+    return paginate(
+        ctx.session, stmt, model=Ballot, params=params, sortable=BALLOT_SORT, schema=BallotOut
+    )
+
+
+@router.post(
+    "/elections/{election_id}/close",
+    response_model=ElectionOut,
+    summary="结束投票并同态计票 / Close and tally homomorphically",
+)
+def close_election(
+    election_id: str, request: Request, ctx: Context = scoped("votes:manage")
+) -> object:
+    election = service.get_election(session=ctx.session, election_id=election_id)
+    return service.close_election(
+        session=ctx.session, election_id=election.id, ledger=ledger_for(request)
+    )
+
+
+@router.get("/elections/{election_id}/tally", summary="加密计票结果 / Encrypted tally")
+def get_tally(election_id: str, ctx: Context = scoped("votes:read")) -> dict[str, Any]:
+    election = service.get_election(session=ctx.session, election_id=election_id)
+    return json.loads(election.tally or "{}")
+
+
+@router.post(
+    "/elections/{election_id}/decryptions",
+    response_model=ElectionOut,
+    summary="计票监督人解密份额 / A trustee's decryption shares",
+)
+def submit_shares(
+    election_id: str,
+    shares_in: SharesIn,
+    request: Request,
+    ctx: Context = scoped("votes:manage"),
+) -> object:
+    election = service.get_election(session=ctx.session, election_id=election_id)
+    return service.submit_shares(
+        session=ctx.session,
+        election_id=election.id,
+        shares_in=shares_in,
+        ledger=ledger_for(request),
+    )
+
+
+@router.get("/elections/{election_id}/results", summary="表决结果 / Results and turnout")
+def get_results(election_id: str, ctx: Context = scoped("votes:read")) -> dict[str, Any]:
+    return service.results(session=ctx.session, election_id=election_id)
