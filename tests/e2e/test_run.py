@@ -21,6 +21,14 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+def _token(base: str, firm: dict, scope: str) -> str:
+    return httpx.post(
+        f"{base}/oauth/token",
+        data={"grant_type": "client_credentials", "scope": scope},
+        auth=(firm["client_id"], firm["client_secret"]),
+    ).json()["access_token"]
+
+
 def test_wuye_run_seeds_serves_and_stops_cleanly(tmp_path: Path):
     port, mqtt_port, ledger_port = _free_port(), _free_port(), _free_port()
     env = dict(
@@ -56,11 +64,7 @@ def test_wuye_run_seeds_serves_and_stops_cleanly(tmp_path: Path):
         assert "物业开放平台" in httpx.get(base + "/").text
         creds = json.loads((tmp_path / "var" / "demo-credentials.json").read_text())
         firm = creds["firms"][1]
-        token = httpx.post(
-            f"{base}/oauth/token",
-            data={"grant_type": "client_credentials", "scope": "estates:read"},
-            auth=(firm["client_id"], firm["client_secret"]),
-        ).json()["access_token"]
+        token = _token(base, firm, "estates:read")
         units = httpx.get(
             f"{base}/api/v1/units", headers={"Authorization": f"Bearer {token}"}
         ).json()
@@ -75,6 +79,30 @@ def test_wuye_run_seeds_serves_and_stops_cleanly(tmp_path: Path):
         client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2)
         client.connect("127.0.0.1", mqtt_port)
         client.disconnect()
+
+        # Simulated devices publish protected telemetry; the run's ingest stores it.
+        bearer = {"Authorization": f"Bearer {_token(base, firm, 'estates:read devices:read telemetry:read')}"}
+        estate_id = httpx.get(f"{base}/api/v1/estates", headers=bearer).json()["items"][0]["id"]
+        subprocess.run(
+            [sys.executable, "-m", "wuye", "devices", "simulate", "--estate", estate_id,
+             "--devices", "2", "--types", "water_meter", "--rate", "0", "--messages", "6"],
+            env=env | {"WUYE_MQTT_URL": f"mqtt://127.0.0.1:{mqtt_port}"},
+            check=True, capture_output=True, timeout=120,
+        )  # fmt: skip
+        devices = httpx.get(
+            f"{base}/api/v1/devices", params={"estate_id": estate_id}, headers=bearer
+        ).json()["items"]
+        assert len(devices) == 2
+        deadline = time.monotonic() + 30
+        latest: list = []
+        while time.monotonic() < deadline and not latest:
+            answer = httpx.get(
+                f"{base}/api/v1/devices/{devices[0]['id']}/telemetry/latest", headers=bearer
+            )
+            assert answer.status_code == 200, answer.text
+            latest = answer.json()
+            time.sleep(0.3)
+        assert latest, "the run's ingest stored no telemetry"
     finally:
         proc.send_signal(signal.SIGINT)
         try:

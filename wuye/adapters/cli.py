@@ -144,25 +144,18 @@ def simulate(
 )
 def ingest(client_id: str, batch_size: int, relearn_every: float, escalate_every: float) -> None:
     """接收、校验并存储遥测 / Receive, verify, store and check telemetry until Ctrl-C."""
-    from wuye.adapters import schedule
-    from wuye.adapters.ingest import MqttIngest
+    from wuye.adapters.schedule import TelemetryService
 
     settings = get_settings()
-    database = _database()
-    service = MqttIngest(
-        database,
-        _keyring(),
+    service = TelemetryService(
+        _database(),
+        settings,
         settings.mqtt_url,
         client_id=client_id,
         batch_size=batch_size,
-        settings=settings,
+        relearn_every=relearn_every,
+        escalate_every=escalate_every,
     ).start()
-    jobs = [
-        schedule.Every(relearn_every, lambda: schedule.relearn_thresholds(database), "relearn"),
-        schedule.Every(escalate_every, lambda: schedule.escalate_work_orders(database), "sla"),
-    ]
-    for job in jobs:
-        job.start()
     click.echo(f"遥测接收中 / ingesting from {settings.mqtt_url} as {client_id}; Ctrl-C to stop")
     try:
         while True:
@@ -172,8 +165,6 @@ def ingest(client_id: str, batch_size: int, relearn_every: float, escalate_every
     except KeyboardInterrupt:
         click.echo("停止 / stopping")
     finally:
-        for job in jobs:
-            job.stop()
         service.stop()
 
 

@@ -67,3 +67,53 @@ class Every:
     def stop(self) -> None:
         self._stop.set()
         self._thread.join(5)
+
+
+class TelemetryService:
+    """The ingest and its periodic jobs, started and stopped together.
+
+    ``wuye devices ingest`` runs one in the foreground; ``wuye run`` runs one beside
+    the embedded broker, so that `make run` stores and checks telemetry too.
+    """
+
+    def __init__(
+        self,
+        database: Database,
+        settings: object,
+        url: str,
+        *,
+        client_id: str = "wuye-ingest",
+        batch_size: int = 2000,
+        relearn_every: float = 3600.0,
+        escalate_every: float = 60.0,
+    ) -> None:
+        from wuye.adapters.devices.keys import keyring_for_secret
+        from wuye.adapters.ingest import MqttIngest
+
+        self.ingest = MqttIngest(
+            database,
+            keyring_for_secret(settings.secret_bytes()),  # type: ignore[attr-defined]
+            url,
+            client_id=client_id,
+            batch_size=batch_size,
+            settings=settings,
+        )
+        self.jobs = [
+            Every(relearn_every, lambda: relearn_thresholds(database), "relearn"),
+            Every(escalate_every, lambda: escalate_work_orders(database), "sla"),
+        ]
+
+    @property
+    def counts(self):  # noqa: ANN201 - a Counter of outcomes by reason
+        return self.ingest.counts
+
+    def start(self) -> TelemetryService:
+        self.ingest.start()
+        for job in self.jobs:
+            job.start()
+        return self
+
+    def stop(self) -> None:
+        for job in self.jobs:
+            job.stop()
+        self.ingest.stop()

@@ -25,6 +25,14 @@ def start_services(settings: Settings, stack: ExitStack, echo: Callable[[str], N
         stack.callback(broker.stop)
         urls["mqtt"] = broker.url
         echo(f"  MQTT 消息代理 / broker (embedded)   {broker.url}")
+    from wuye.adapters.schedule import TelemetryService
+    from wuye.platform.db import Database
+
+    database = Database(settings.effective_database_url)
+    stack.callback(database.dispose)
+    telemetry = TelemetryService(database, settings, urls["mqtt"]).start()
+    stack.callback(telemetry.stop)
+    echo(f"  遥测接收 / telemetry ingest           {urls['mqtt']} wuye/+/+/+/telemetry")
     if settings.ledger_url == EMBEDDED:
         from wuye.ledger.embedded import start_embedded_node
 
