@@ -32,6 +32,7 @@ SAMPLE_BODIES = {
     "WorkOrderPatch": {"title": "改名"},
     "TransitionIn": {"status": "cancelled"},
     "DispatchIn": {},
+    "PromotionReviewIn": {"approve": False},
     "TrusteesIn": {"dealings": []},
     "CastIn": {"unit_id": "{owner_id}", "owner_id": "{owner_id}", "ballot": {}},
     "ProxyCastIn": {

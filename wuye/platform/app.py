@@ -74,6 +74,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     from wuye.platform.pages import install as install_pages
     from wuye.platform.staff.views import router as staff_router
     from wuye.platform.workorders.views import router as workorders_router
+    from wuye.sandbox.views import install as install_sandbox
 
     # Routes match in order: the API first, so its requests are routed soonest.
     app.include_router(estates_router)
@@ -90,6 +91,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     install_votes_pages(app)
     install_federation(app)
     install_contract(app)
+    install_sandbox(app)
     install_pages(app)
 
     app.mount("/static/docs", StaticFiles(directory=_docs_assets()), name="docs-static")

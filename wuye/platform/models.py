@@ -9,4 +9,5 @@ from wuye.platform.estates import models as estates_models  # noqa: F401
 from wuye.platform.owners import models as owners_models  # noqa: F401
 from wuye.platform.staff import models as staff_models  # noqa: F401
 from wuye.platform.workorders import models as workorders_models  # noqa: F401
+from wuye.sandbox import models as sandbox_models  # noqa: F401
 from wuye.votes import models as votes_models  # noqa: F401

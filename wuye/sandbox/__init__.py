@@ -1,1 +1,3 @@
-"""Developer sandbox: sandbox tenants and keys, synthetic estates, simulators, mock platforms."""
+"""Developer sandbox: developer accounts and their apps, one sandbox tenant per app filled
+with a synthetic estate, mock external platforms, per-app rate limits, a request log, and
+the developer portal (开发者门户)."""

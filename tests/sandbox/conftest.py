@@ -1,0 +1,95 @@
+"""Sandbox fixtures: the whole platform under uvicorn, a developer with an app, and
+tokens obtained the way a developer obtains them (client credentials at /oauth/token)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.serving import free_port, serving
+from wuye.adapters.devices.keys import keyring_for_secret
+from wuye.platform.app import create_app
+from wuye.platform.db import Database, Scope
+from wuye.platform.settings import Settings
+from wuye.sandbox import service
+
+
+@dataclass
+class SandboxApp:
+    app_id: str
+    tenant_id: str
+    client_id: str
+    client_secret: str
+    developer_id: str
+
+
+@dataclass
+class Live:
+    url: str
+    settings: Settings
+    database: Database
+    app: object
+
+    def http(self, **kwargs) -> httpx.Client:
+        return httpx.Client(base_url=self.url, timeout=20, **kwargs)
+
+    def token(self, sandbox: SandboxApp, scope: str = "estates:read estates:write") -> str:
+        r = httpx.post(
+            f"{self.url}/oauth/token",
+            auth=(sandbox.client_id, sandbox.client_secret),
+            data={"grant_type": "client_credentials", "scope": scope},
+            timeout=20,
+        )
+        assert r.status_code == 200, r.text
+        return r.json()["access_token"]
+
+
+def make_settings(tmp_path: Path, port: int) -> Settings:
+    return Settings(
+        var_dir=tmp_path / "var",
+        secret_key="sandbox-test-secret-0123456789",
+        public_url=f"http://127.0.0.1:{port}",
+        registration_token="initial-access-token-for-tests",
+    )
+
+
+def new_app(database: Database, settings: Settings, username: str = "dev") -> SandboxApp:
+    from wuye.platform.pii import PersonalDataCipher
+
+    with database.transaction(Scope.for_host()) as session:
+        developer = service.sign_up(session, username=username, password="correct horse 1")
+        developer_id = developer.id
+    app, secret = service.create_app(
+        database,
+        settings=settings,
+        cipher=PersonalDataCipher(settings.secret_bytes()),
+        keyring=keyring_for_secret(settings.secret_bytes()),
+        developer_id=developer_id,
+        name="智慧停车",
+        category="parking",
+    )
+    return SandboxApp(app.id, app.tenant_id, app.client_id, secret, developer_id)
+
+
+@pytest.fixture
+def live(sqlite_database: Database, tmp_path: Path) -> Iterator[Live]:
+    port = free_port()
+    settings = make_settings(tmp_path, port)
+    app = create_app(settings, sqlite_database)
+    with serving(app, port) as url:
+        yield Live(url, settings, sqlite_database, app)
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
+    from argon2 import PasswordHasher
+
+    from wuye.federation import passwords
+
+    monkeypatch.setattr(
+        passwords, "_hasher", PasswordHasher(time_cost=1, memory_cost=64, parallelism=1)
+    )
