@@ -35,6 +35,9 @@ ROLE_BALLOT_OFFICER = 16
 #: Units per ``Ballots.add_units`` call (the contract's MAX_UNITS_PER_CALL).
 UNITS_PER_CALL = 256
 UNITS_PER_RECORD = 500
+#: Fee cap per gas: the chain's base fee stays far below it; a cap keeps a long queue of
+#: pending casts affordable for the officer's balance.
+MAX_FEE_PER_GAS = 10**9
 
 
 @dataclass(frozen=True)
@@ -85,7 +88,7 @@ class Officer:
                 "nonce": self._nonce,
                 "chainId": self.chain_id,
                 "gas": gas,
-                "maxFeePerGas": 10**10,
+                "maxFeePerGas": MAX_FEE_PER_GAS,
                 "maxPriorityFeePerGas": 1,
             }
         )
@@ -105,7 +108,7 @@ class Officer:
             "gas": 21000,
             "nonce": self._nonce,
             "chainId": self.chain_id,
-            "maxFeePerGas": 10**10,
+            "maxFeePerGas": MAX_FEE_PER_GAS,
             "maxPriorityFeePerGas": 1,
         }
         tx_hash = self.w3.eth.send_raw_transaction(
@@ -163,7 +166,7 @@ class Officer:
     def cast(self, ref: ElectionRef, unit_ref: bytes, ballot: bytes, *, wait: bool = True) -> Any:
         record = self.record(ref.record)
         fn = record.functions.cast(ref.ballot_id, unit_ref, sm3_hash(ballot), ballot)
-        return self.send(fn, gas=1_000_000, wait=wait)
+        return self.send(fn, gas=600_000, wait=wait)
 
     def close(self, ref: ElectionRef) -> None:
         ballots = self.ballots(self.record(ref.record).functions.ballots().call())
@@ -216,8 +219,8 @@ def deploy(w3: Web3, admin_key: str, officer_address: str) -> tuple[str, str]:
     record_address = receipt.contractAddress
     admin.send(permissions.functions.grant(record_address, ROLE_BALLOT_OFFICER))
     admin.send(permissions.functions.grant(officer_address, ROLE_SENDER | ROLE_BALLOT_OFFICER))
-    if w3.eth.get_balance(officer_address) < 10**17:
-        admin.transfer(officer_address, 10**18)
+    if w3.eth.get_balance(officer_address) < 10**19:
+        admin.transfer(officer_address, min(10**20, w3.eth.get_balance(admin.address) // 2))
     return ballots_address, record_address
 
 
