@@ -171,6 +171,19 @@ class RateLimitMiddleware:
         request_body = bytearray()
         response_body = bytearray()
         status = [0]
+        path = scope["path"] + _masked_query(scope.get("query_string", b"").decode("latin-1"))
+
+        def write_log() -> None:
+            limits.log(
+                found,
+                client_id=client_id,
+                method=scope["method"],
+                path=path[:500],
+                status=status[0],
+                latency_ms=int((time.time() - started) * 1000),
+                request_body=redact(request_body.decode("utf-8", "replace")),
+                response_body=redact(response_body.decode("utf-8", "replace")),
+            )
 
         async def receive_logged() -> Message:
             message = await receive()
@@ -188,8 +201,13 @@ class RateLimitMiddleware:
                         *((k.lower().encode(), v.encode()) for k, v in headers.items()),
                     ],
                 }
-            elif message["type"] == "http.response.body" and len(response_body) < BODY_LIMIT * 2:
-                response_body.extend(message.get("body", b""))
+            elif message["type"] == "http.response.body":
+                if len(response_body) < BODY_LIMIT * 2:
+                    response_body.extend(message.get("body", b""))
+                if not message.get("more_body"):
+                    # Logged before the last byte leaves: a client that has its answer
+                    # finds the request in its log.
+                    await anyio.to_thread.run_sync(write_log)
             await send(message)
 
         if minute_left < 0 or day_left < 0:
@@ -214,16 +232,3 @@ class RateLimitMiddleware:
             await send_with_headers({"type": "http.response.body", "body": body})
         else:
             await self.app(scope, receive_logged, send_with_headers)
-        path = scope["path"] + _masked_query(scope.get("query_string", b"").decode("latin-1"))
-        await anyio.to_thread.run_sync(
-            lambda: limits.log(
-                found,
-                client_id=client_id,
-                method=scope["method"],
-                path=path[:500],
-                status=status[0],
-                latency_ms=int((time.time() - started) * 1000),
-                request_body=redact(request_body.decode("utf-8", "replace")),
-                response_body=redact(response_body.decode("utf-8", "replace")),
-            )
-        )
