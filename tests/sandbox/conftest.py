@@ -4,6 +4,7 @@ tokens obtained the way a developer obtains them (client credentials at /oauth/t
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -75,17 +76,24 @@ def new_app(database: Database, settings: Settings, username: str = "dev") -> Sa
     return SandboxApp(app.id, app.tenant_id, app.client_id, secret, developer_id)
 
 
-@pytest.fixture
-def live(sqlite_database: Database, tmp_path: Path) -> Iterator[Live]:
+@contextmanager
+def live_platform(database: Database, tmp_path: Path) -> Iterator[Live]:
+    """The whole platform app under uvicorn on a free loopback port."""
     port = free_port()
     settings = make_settings(tmp_path, port)
-    app = create_app(settings, sqlite_database)
+    app = create_app(settings, database)
     with serving(app, port) as url:
-        yield Live(url, settings, sqlite_database, app)
+        yield Live(url, settings, database, app)
 
 
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.fixture
+def live(sqlite_database: Database, tmp_path: Path) -> Iterator[Live]:
+    with live_platform(sqlite_database, tmp_path) as platform:
+        yield platform
+
+
+def fast_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Argon2id with its smallest cost: the tests exercise the flow, not the hardness."""
     from argon2 import PasswordHasher
 
     from wuye.federation import passwords
@@ -93,3 +101,8 @@ def _fast_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(
         passwords, "_hasher", PasswordHasher(time_cost=1, memory_cost=64, parallelism=1)
     )
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
+    fast_password_hashing(monkeypatch)
