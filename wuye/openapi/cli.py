@@ -99,6 +99,7 @@ def adapters_check(mapping_file: str) -> None:
 @click.option("--dry-run", is_flag=True, help="只校验与映射，不写入 / map and validate only.")
 def adapters_run(mapping_file: str, tenant_id: str, dry_run: bool) -> None:
     """运行映射 / Run MAPPING_FILE: import (or push) with progress; re-run to resume."""
+    import wuye.platform.models  # noqa: F401 - every table, for the relationships
     from wuye.openapi.adapters import mapping, runner
     from wuye.platform.db import Database
     from wuye.platform.pii import PersonalDataCipher
