@@ -38,6 +38,10 @@ UNITS_PER_RECORD = 500
 #: Fee cap per gas: the chain's base fee stays far below it; a cap keeps a long queue of
 #: pending casts affordable for the officer's balance.
 MAX_FEE_PER_GAS = 10**9
+#: Most gas the officer keeps in flight: the ledger drops (rather than defers) a
+#: transaction that does not fit in the block being built, so the pending
+#: transactions' gas limits must fit in one block (60M by default).
+IN_FLIGHT_GAS = 40_000_000
 
 
 @dataclass(frozen=True)
@@ -74,12 +78,21 @@ class Officer:
         self.account = Account.from_key(private_key)
         self.chain_id = w3.eth.chain_id
         self._nonce: int | None = None
+        self._in_flight: list[tuple[Any, int]] = []
 
     @property
     def address(self) -> str:
         return self.account.address
 
-    def send(self, fn: Any, *, gas: int = 3_000_000, wait: bool = True) -> Any:
+    def _make_room(self, gas: int) -> None:
+        while self._in_flight and sum(g for _, g in self._in_flight) + gas > IN_FLIGHT_GAS:
+            self.wait(self._in_flight[0][0])
+
+    def send(self, fn: Any, *, gas: int | None = None, wait: bool = True) -> Any:
+        """Sign and send a contract call; ``gas`` defaults to an estimate plus a margin."""
+        if gas is None:
+            gas = int(fn.estimate_gas({"from": self.address}) * 1.25) + 10_000
+        self._make_room(gas)
         if self._nonce is None:
             self._nonce = self.w3.eth.get_transaction_count(self.address, "pending")
         tx = fn.build_transaction(
@@ -95,6 +108,7 @@ class Officer:
         signed = self.account.sign_transaction(tx)
         tx_hash = self.w3.eth.send_raw_transaction(signed.raw_transaction)
         self._nonce += 1
+        self._in_flight.append((tx_hash, gas))
         if not wait:
             return tx_hash
         return self.wait(tx_hash)
@@ -119,6 +133,7 @@ class Officer:
 
     def wait(self, tx_hash: Any) -> Any:
         receipt = self.w3.eth.wait_for_transaction_receipt(tx_hash, timeout=120, poll_latency=0.02)
+        self._in_flight = [(h, g) for h, g in self._in_flight if h != tx_hash]
         if receipt.status != 1:
             raise RuntimeError(f"transaction {tx_hash.hex()} reverted")
         return receipt
@@ -146,18 +161,17 @@ class Officer:
             fn = ballots.functions.add_units(
                 ballot_id, [u.ref for u in chunk], [u.area for u in chunk]
             )
-            pending.append(self.send(fn, gas=15_000_000, wait=False))
+            pending.append(self.send(fn, wait=False))
         pending.append(
             self.send(
                 record.functions.publish(ballot_id, KIND_HEADER, manifest.header_bytes()),
-                gas=10_000_000,
                 wait=False,
             )
         )
         for i in range(0, len(units), UNITS_PER_RECORD):
             data = encode_units(units[i : i + UNITS_PER_RECORD])
             fn = record.functions.publish(ballot_id, KIND_UNITS, data)
-            pending.append(self.send(fn, gas=10_000_000, wait=False))
+            pending.append(self.send(fn, wait=False))
         for tx_hash in pending:
             self.wait(tx_hash)
         self.send(ballots.functions.open(ballot_id))
@@ -166,7 +180,7 @@ class Officer:
     def cast(self, ref: ElectionRef, unit_ref: bytes, ballot: bytes, *, wait: bool = True) -> Any:
         record = self.record(ref.record)
         fn = record.functions.cast(ref.ballot_id, unit_ref, sm3_hash(ballot), ballot)
-        return self.send(fn, gas=600_000, wait=wait)
+        return self.send(fn, gas=250_000, wait=wait)
 
     def close(self, ref: ElectionRef) -> None:
         ballots = self.ballots(self.record(ref.record).functions.ballots().call())
@@ -178,7 +192,7 @@ class Officer:
         ballots = self.ballots(record.functions.ballots().call())
         body = result.to_json() | {"decision": decision.to_json()}
         data = json.dumps(body, sort_keys=True, separators=(",", ":")).encode()
-        self.send(record.functions.publish(ref.ballot_id, KIND_RESULT, data), gas=10_000_000)
+        self.send(record.functions.publish(ref.ballot_id, KIND_RESULT, data))
         counts = result.counts
         receipt = self.send(
             ballots.functions.record_result(
