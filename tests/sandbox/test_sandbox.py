@@ -239,3 +239,34 @@ def test_mock_platforms_are_served_from_their_documents(live):
         )
         assert bad.status_code == 400 and "id_number" in bad.json()["message"]
         assert http.get("/sandbox/mocks/hpf/v1/accounts/999999198001010016").status_code == 401
+
+
+def test_daily_quota_answers_429_until_the_next_day(live):
+    sandbox = new_app(live.database, live.settings)
+    with live.database.transaction(Scope.for_host()) as s:
+        s.get(SandboxApp, sandbox.app_id).daily_quota = 2
+    headers = {"Authorization": f"Bearer {live.token(sandbox)}"}
+    with live.http() as http:
+        answers = [http.get("/api/v1/estates", headers=headers) for _ in range(3)]
+    assert [a.status_code for a in answers] == [200, 200, 429]
+    assert answers[1].headers["X-Quota-Remaining"] == "0"
+    assert "daily quota" in answers[2].json()["detail"]
+    assert 1 <= int(answers[2].headers["Retry-After"]) <= 86400
+
+
+def test_calls_of_clients_that_are_not_apps_are_neither_limited_nor_logged(live):
+    member = make_tenant(live.database)
+    token = issue_access_token(
+        settings=live.settings,
+        database=live.database,
+        tenant_id=member,
+        subject="admin",
+        client_id="firm-console",
+        scopes=["estates:read"],
+        role=Role.TENANT_ADMIN,
+    )
+    with live.http() as http:
+        r = http.get("/api/v1/estates", headers={"Authorization": f"Bearer {token}"})
+    assert r.status_code == 200 and "X-RateLimit-Limit" not in r.headers
+    with live.database.transaction(Scope.for_host()) as s:
+        assert s.scalars(select(RequestLog)).first() is None

@@ -280,6 +280,7 @@ def _app_page(
     new_secret: str | None = None,
     notice: str | None = None,
     error: str | None = None,
+    with_registration_token: bool = False,
     status_code: int = 200,
 ) -> Response:
     settings = request.app.state.settings
@@ -289,7 +290,9 @@ def _app_page(
         except Problem:
             return page(request, "notfound.html", 404)
         production_secret = service.reveal_production_secret(session, app=app, settings=settings)
-        registration = service.registration_token(session, settings=settings, app=app)
+        registration = None
+        if new_secret or with_registration_token:
+            registration = service.registration_token(session, settings=settings, app=app)
         from wuye.sandbox.seed import counts
 
         data = counts(request.app.state.db, app.tenant_id)
@@ -315,6 +318,16 @@ def app_detail(request: Request, app_id: str) -> Response:
     if developer_id is None:
         return _to_login()
     return _app_page(request, app_id, developer_id)
+
+
+@router.post("/apps/{app_id}/registration-token")
+async def registration_token(request: Request, app_id: str) -> Response:
+    developer_id = current_developer_id(request)
+    if developer_id is None:
+        return _to_login()
+    if await _form(request) is None:
+        return _app_page(request, app_id, developer_id, error=EXPIRED, status_code=400)
+    return _app_page(request, app_id, developer_id, with_registration_token=True)
 
 
 @router.post("/apps/{app_id}/reset")

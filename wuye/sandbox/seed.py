@@ -11,14 +11,13 @@ part of the platform yet.
 from __future__ import annotations
 
 import random
-from decimal import Decimal
 
 from sqlalchemy import delete, func, select
 
 from wuye.adapters.devices.keys import DeviceKeyring
 from wuye.platform.db import Base, Database, Scope, TenantScoped
 from wuye.platform.estates import service as estates
-from wuye.platform.estates.models import BuildingIn, EstateIn, UnitIn
+from wuye.platform.estates.models import EstateIn
 from wuye.platform.owners import service as owners
 from wuye.platform.owners.models import OwnerIn, OwnerKind, OwnershipIn
 from wuye.platform.pii import PersonalDataCipher
@@ -58,22 +57,15 @@ def seed_sandbox(
     people = SyntheticPeople(seed=seed)
     with database.transaction(Scope.tenant(tenant_id)) as session:
         estate = estates.create_estate(session=session, estate_in=ESTATE)
-        unit_ids = []
-        for b in range(1, BUILDINGS + 1):
-            building = estates.create_building(
-                session=session,
-                estate_id=estate.id,
-                building_in=BuildingIn(name=f"{b}幢", floors=FLOORS),
-            )
-            for floor in range(1, FLOORS + 1):
-                for u in range(1, UNITS_PER_FLOOR + 1):
-                    area = Decimal(rng.choice(("72.18", "89.36", "108.75", "126.40", "143.88")))
-                    unit = estates.create_unit(
-                        session=session,
-                        building_id=building.id,
-                        unit_in=UnitIn(number=f"{floor}{u:02d}", floor=floor, floor_area_m2=area),
-                    )
-                    unit_ids.append(unit.id)
+        unit_ids = estates.create_grid(
+            session=session,
+            estate_id=estate.id,
+            buildings=BUILDINGS,
+            floors=FLOORS,
+            units_per_floor=UNITS_PER_FLOOR,
+            areas=("72.18", "89.36", "108.75", "126.40", "143.88"),
+            rng=rng,
+        )
         developer = owners.create_owner(
             session=session,
             cipher=cipher,

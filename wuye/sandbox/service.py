@@ -38,8 +38,6 @@ from wuye.platform.settings import Settings
 from wuye.sandbox import seed as sandbox_seed
 from wuye.sandbox.models import APP_CATEGORIES, Developer, Promotion, RequestLog, SandboxApp
 
-#: Scopes a sandbox client holds: everything a developer role may, on synthetic data.
-SANDBOX_SCOPES = None  # None: every scope the developer role allows
 #: Lifetime of the initial access token for RFC 7591 registration shown in the portal.
 REGISTRATION_TOKEN_TTL = 7 * 24 * 3600
 _AAD = b"wuye/sandbox/production-secret"
@@ -167,7 +165,7 @@ def create_app(
             name=f"{name} (sandbox)",
             redirect_uris=[],
             grant_types=["client_credentials"],
-            scopes=SANDBOX_SCOPES,
+            scopes=None,  # every scope the developer role allows, on synthetic data
             role=Role.DEVELOPER,
             metadata={"software_id": "wuye-sandbox", "contacts": [developer.email]}
             if developer.email

@@ -4,7 +4,6 @@ OpenAPI document, so the mock can never drift from what it documents."""
 from __future__ import annotations
 
 import json
-import re
 from pathlib import Path
 from typing import Any
 
@@ -140,7 +139,3 @@ class MockPlatform:
         if problems:
             raise Refused(400, self.error(400, "; ".join(problems)))
         return Call(request, params, body, raw)
-
-
-def path_params(path: str) -> list[str]:
-    return re.findall(r"{(\w+)}", path)
