@@ -114,3 +114,31 @@ def test_batch_verification_finds_one_bad_equation_among_many():
     assert batch.holds()
     batch.equation([(5, G)], [(4, G)])
     assert not batch.holds()
+
+
+def test_the_audit_command_checks_a_spoilt_ballot_on_another_device(tmp_path):
+    import json
+
+    from click.testing import CliRunner
+
+    from wuye.platform.cli import cli
+
+    fingerprint, unit_ref = b"f" * 32, b"u" * 32
+    from wuye.votes.ballot import ballot_context
+
+    ballot, secrets = encrypt_ballot(KEY, 1, 3, ballot_context(fingerprint, unit_ref))
+    body = {
+        "public_key": KEY.encode().hex(),
+        "fingerprint": fingerprint.hex(),
+        "unit_ref": unit_ref.hex(),
+        "tracker": ballot.tracker.hex(),
+        "ballot": ballot.to_json(),
+        "revealed": secrets.to_json(),
+    }
+    path = tmp_path / "audit.json"
+    path.write_text(json.dumps(body))
+    out = CliRunner().invoke(cli, ["votes", "audit", str(path)])
+    assert out.exit_code == 0 and "反对" in out.output, out.output
+    path.write_text(json.dumps(body | {"revealed": dict(body["revealed"], choice=0)}))
+    out = CliRunner().invoke(cli, ["votes", "audit", str(path)])
+    assert out.exit_code == 1 and "audit" in out.output

@@ -58,6 +58,35 @@ def verify_election(rpc_url: str, election: str, workers: int | None, as_json: b
         sys.exit(1)
 
 
+@votes.command("audit")
+@click.argument("audit_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def audit_ballot(audit_file: Path) -> None:
+    """Benaloh audit on a second device: check a spoilt ballot against its revealed secrets."""
+    from wuye.votes.ballot import BallotSecrets, EncryptedBallot, audit, ballot_context
+    from wuye.votes.group import decode
+    from wuye.votes.zkp import ProofError
+
+    data = json.loads(audit_file.read_text())
+    try:
+        key = decode(data["public_key"])
+        ballot = EncryptedBallot.from_json(data["ballot"])
+        context = ballot_context(
+            bytes.fromhex(data["fingerprint"]), bytes.fromhex(data["unit_ref"])
+        )
+        ballot.verify(key, context, len(ballot.choices))
+        if ballot.tracker.hex() != data["tracker"]:
+            raise ProofError("the tracker is not the SM3 of this ballot")
+        choice = audit(key, ballot, BallotSecrets.from_json(data["revealed"]))
+    except (KeyError, ValueError) as exc:
+        raise click.ClickException(f"审计失败 / audit FAILED: {exc}") from exc
+    from wuye.votes.ballot import OPTIONS
+
+    click.echo(
+        f"审计通过 / audit passed: the ballot holds {OPTIONS[choice][1]} {OPTIONS[choice][2]}"
+    )
+    click.echo("此选票已作废，请重新加密后投出 / this ballot is spoilt; encrypt afresh to cast")
+
+
 @click.group()
 def receipt() -> None:
     """投票回执 / Ballot receipts."""
