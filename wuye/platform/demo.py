@@ -13,7 +13,6 @@ import random
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +24,7 @@ from wuye.federation.credit_code import complete
 from wuye.federation.models import Role, Tenant
 from wuye.platform.db import Database, Scope
 from wuye.platform.estates import service as estates
-from wuye.platform.estates.models import BuildingIn, EstateIn, UnitIn
+from wuye.platform.estates.models import EstateIn
 from wuye.platform.owners import service as owners
 from wuye.platform.owners.models import OwnerIn, OwnerKind, OwnershipIn
 from wuye.platform.pii import PersonalDataCipher
@@ -117,22 +116,15 @@ def populate_estate(
 ) -> dict[str, int]:
     """One estate with buildings, units, owners and technicians, in the session's tenant."""
     estate = estates.create_estate(session=session, estate_in=estate_in)
-    unit_ids: list[str] = []
-    for b in range(1, buildings + 1):
-        building = estates.create_building(
-            session=session,
-            estate_id=estate.id,
-            building_in=BuildingIn(name=f"{b}幢", floors=floors),
-        )
-        for floor in range(1, floors + 1):
-            for u in range(1, units_per_floor + 1):
-                area = Decimal(rng.choice(("89.36", "96.12", "108.75", "126.40", "143.88")))
-                unit = estates.create_unit(
-                    session=session,
-                    building_id=building.id,
-                    unit_in=UnitIn(number=f"{floor}{u:02d}", floor=floor, floor_area_m2=area),
-                )
-                unit_ids.append(unit.id)
+    unit_ids = estates.create_grid(
+        session=session,
+        estate_id=estate.id,
+        buildings=buildings,
+        floors=floors,
+        units_per_floor=units_per_floor,
+        areas=("89.36", "96.12", "108.75", "126.40", "143.88"),
+        rng=rng,
+    )
     developer = owners.create_owner(
         session=session,
         cipher=cipher,

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import random
+from collections.abc import Sequence
+from decimal import Decimal
+
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
@@ -126,3 +130,38 @@ def units_query(
     if usage:
         stmt = stmt.where(Unit.usage == usage)
     return stmt
+
+
+def create_grid(
+    *,
+    session: Session,
+    estate_id: str,
+    buildings: int,
+    floors: int,
+    units_per_floor: int,
+    areas: Sequence[str],
+    rng: random.Random,
+) -> list[str]:
+    """Buildings ``1幢``..``N幢`` of ``floors`` floors, units numbered by floor (101, 102,
+    201, ...), each unit's area drawn from ``areas``; returns the unit ids in order.
+    Demo and sandbox estates are built this way."""
+    unit_ids: list[str] = []
+    for b in range(1, buildings + 1):
+        building = create_building(
+            session=session,
+            estate_id=estate_id,
+            building_in=BuildingIn(name=f"{b}幢", floors=floors),
+        )
+        for floor in range(1, floors + 1):
+            for u in range(1, units_per_floor + 1):
+                unit = create_unit(
+                    session=session,
+                    building_id=building.id,
+                    unit_in=UnitIn(
+                        number=f"{floor}{u:02d}",
+                        floor=floor,
+                        floor_area_m2=Decimal(rng.choice(areas)),
+                    ),
+                )
+                unit_ids.append(unit.id)
+    return unit_ids
