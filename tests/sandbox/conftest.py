@@ -92,6 +92,13 @@ def live(sqlite_database: Database, tmp_path: Path) -> Iterator[Live]:
         yield platform
 
 
+@pytest.fixture
+def live_on_each_backend(database: Database, tmp_path: Path) -> Iterator[Live]:
+    """The platform under uvicorn over SQLite, then over PostgreSQL."""
+    with live_platform(database, tmp_path) as platform:
+        yield platform
+
+
 def fast_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
     """Argon2id with its smallest cost: the tests exercise the flow, not the hardness."""
     from argon2 import PasswordHasher

@@ -59,7 +59,8 @@ def test_sandbox_has_devices_with_simulated_telemetry_and_work_orders(live):
     assert {o["status"] for o in orders["items"]} >= {"assigned", "in_progress", "resolved"}
 
 
-def test_a_sandbox_token_never_reaches_production_data(live):
+def test_a_sandbox_token_never_reaches_production_data(live_on_each_backend):
+    live = live_on_each_backend
     production = make_tenant(live.database)
     with live.database.transaction(Scope.tenant(production)) as s:
         estate_id = make_estate(s, code="PROD-1", name="真实小区").id
@@ -116,7 +117,8 @@ def test_a_production_tenant_cannot_be_reset(live):
     assert listed.json()["total"] == 1
 
 
-def test_rate_limit_holds_across_workers_with_429_and_retry_after(live, tmp_path):
+def test_rate_limit_holds_across_workers_with_429_and_retry_after(live_on_each_backend):
+    live = live_on_each_backend
     sandbox = new_app(live.database, live.settings)
     with live.database.transaction(Scope.for_host()) as s:
         s.get(SandboxApp, sandbox.app_id).rate_per_minute = 4

@@ -144,6 +144,9 @@ def _add_package_groups() -> None:
 
     cli.add_command(openapi)
     cli.add_command(adapters)
+    from wuye.sandbox.cli import sandbox
+
+    cli.add_command(sandbox)
 
 
 _add_package_groups()

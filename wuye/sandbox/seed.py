@@ -137,6 +137,26 @@ def seed_sandbox(
     return counts(database, tenant_id) | {"readings_sent": readings}
 
 
+DEVICE_TYPES = ("water_pump", "elevator", "fire_alarm", "power_meter")
+
+
+def simulated_devices(
+    database: Database, keyring: DeviceKeyring, *, estate_id: str, seed: int
+) -> list:
+    """The sandbox's devices, registered (or re-keyed) as the simulator's devices."""
+    from wuye.adapters import simulator
+
+    return simulator.provision_devices(
+        database,
+        keyring,
+        estate_id=estate_id,
+        count=DEVICES,
+        prefix="SBX",
+        seed=seed,
+        types=DEVICE_TYPES,
+    )
+
+
 def _stream_telemetry(
     database: Database, keyring: DeviceKeyring, *, estate_id: str, seed: int
 ) -> int:
@@ -145,15 +165,7 @@ def _stream_telemetry(
     from wuye.adapters.ingest import Pipeline
     from wuye.adapters.thresholds import now_ms
 
-    devices = simulator.provision_devices(
-        database,
-        keyring,
-        estate_id=estate_id,
-        count=DEVICES,
-        prefix="SBX",
-        seed=seed,
-        types=("water_pump", "elevator", "fire_alarm", "power_meter"),
-    )
+    devices = simulated_devices(database, keyring, estate_id=estate_id, seed=seed)
     start = now_ms() - READINGS_PER_DEVICE * 600_000
     clock = iter(range(start, start + 10 * READINGS_PER_DEVICE * DEVICES * 600_000, 150_000))
     messages = list(
