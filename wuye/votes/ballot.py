@@ -92,8 +92,8 @@ class EncryptedBallot:
         """
         if len(self.choices) != options:
             raise ProofError(f"ballot has {len(self.choices)} choices, the election {options}")
-        for ct, proof in self.choices:
-            proof.verify(public_key, ct, context, batch)
+        for ct, choice_proof in self.choices:
+            choice_proof.verify(public_key, ct, context, batch)
         total = self.sum_ciphertext()
         proof = self.sum_proof
         y2 = total.beta.add(neg(G))
@@ -187,7 +187,9 @@ def decode_ballot(data: bytes) -> EncryptedBallot:
         pos += 6 * 65
         ks = [scalar(data[pos + 32 * i : pos + 32 * (i + 1)], "proof scalar") for i in range(4)]
         pos += 4 * 32
-        choices.append((Ciphertext(pts[0], pts[1]), ZeroOneProof(*pts[2:], *ks)))
+        choices.append(
+            (Ciphertext(pts[0], pts[1]), ZeroOneProof(pts[2], pts[3], pts[4], pts[5], *ks))
+        )
     a1, a2 = decode(data[pos : pos + 65]), decode(data[pos + 65 : pos + 130])
     c = scalar(data[pos + 130 : pos + 162], "proof c")
     s = scalar(data[pos + 162 : pos + 194], "proof s")

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from eth_account import Account
+from eth_typing import ChecksumAddress
 from web3 import HTTPProvider, Web3
 
 from wuye.crypto import sm3_hash
@@ -66,6 +67,10 @@ class ElectionRef:
             raise ValueError(f"election must look like 0x<address>/<number>, not {text!r}") from exc
 
 
+def _checksum(address: str) -> ChecksumAddress:
+    return Web3.to_checksum_address(address)
+
+
 def connect(rpc_url: str) -> Web3:
     return Web3(HTTPProvider(rpc_url, request_kwargs={"timeout": 60}))
 
@@ -94,7 +99,7 @@ class Officer:
             gas = int(fn.estimate_gas({"from": self.address}) * 1.25) + 10_000
         self._make_room(gas)
         if self._nonce is None:
-            self._nonce = self.w3.eth.get_transaction_count(self.address, "pending")
+            self._nonce = self.w3.eth.get_transaction_count(_checksum(self.address), "pending")
         tx = fn.build_transaction(
             {
                 "from": self.address,
@@ -115,7 +120,7 @@ class Officer:
 
     def transfer(self, to: str, value: int) -> Any:
         if self._nonce is None:
-            self._nonce = self.w3.eth.get_transaction_count(self.address, "pending")
+            self._nonce = self.w3.eth.get_transaction_count(_checksum(self.address), "pending")
         tx = {
             "to": to,
             "value": value,
@@ -134,17 +139,17 @@ class Officer:
     def wait(self, tx_hash: Any) -> Any:
         receipt = self.w3.eth.wait_for_transaction_receipt(tx_hash, timeout=120, poll_latency=0.02)
         self._in_flight = [(h, g) for h, g in self._in_flight if h != tx_hash]
-        if receipt.status != 1:
+        if receipt["status"] != 1:
             raise RuntimeError(f"transaction {tx_hash.hex()} reverted")
         return receipt
 
     def ballots(self, address: str) -> Any:
         abi, _ = ledger_contracts.load("Ballots")
-        return self.w3.eth.contract(address=address, abi=abi)
+        return self.w3.eth.contract(address=_checksum(address), abi=abi)
 
     def record(self, address: str) -> Any:
         abi, _ = contracts.load("ElectionRecord")
-        return self.w3.eth.contract(address=address, abi=abi)
+        return self.w3.eth.contract(address=_checksum(address), abi=abi)
 
     # --- the election's life on the ledger --------------------------------
 
@@ -233,8 +238,10 @@ def deploy(w3: Web3, admin_key: str, officer_address: str) -> tuple[str, str]:
     record_address = receipt.contractAddress
     admin.send(permissions.functions.grant(record_address, ROLE_BALLOT_OFFICER))
     admin.send(permissions.functions.grant(officer_address, ROLE_SENDER | ROLE_BALLOT_OFFICER))
-    if w3.eth.get_balance(officer_address) < 10**19:
-        admin.transfer(officer_address, min(10**20, w3.eth.get_balance(admin.address) // 2))
+    if w3.eth.get_balance(_checksum(officer_address)) < 10**19:
+        admin.transfer(
+            officer_address, min(10**20, w3.eth.get_balance(_checksum(admin.address)) // 2)
+        )
     return ballots_address, record_address
 
 
@@ -259,7 +266,7 @@ class OnChainRecord:
 def fetch_record(w3: Web3, ref: ElectionRef) -> OnChainRecord:
     """Read an election's whole public record from the ledger."""
     r_abi, _ = contracts.load("ElectionRecord")
-    record = w3.eth.contract(address=ref.record, abi=r_abi)
+    record = w3.eth.contract(address=_checksum(ref.record), abi=r_abi)
     b_abi, _ = ledger_contracts.load("Ballots")
     ballots_address = record.functions.ballots().call()
     ballots = w3.eth.contract(address=ballots_address, abi=b_abi)

@@ -24,6 +24,7 @@ from typing import Any
 import rlp
 from eth_utils import keccak
 from web3 import Web3
+from web3.types import RPCEndpoint
 
 from wuye.ledger.proofs import ProofError, verify_proof
 
@@ -49,11 +50,13 @@ def build_receipt(
 ) -> dict[str, Any]:
     """Assemble a receipt from the node: the inclusion proof and the validator set."""
     tx_hex = "0x" + bytes(tx_hash).hex()
-    proof = w3.provider.make_request("wuye_getProof", [tx_hex]).get("result")
+    proof = w3.provider.make_request(RPCEndpoint("wuye_getProof"), [tx_hex]).get("result")
     if proof is None:
         raise ReceiptError("the ledger has no proof for this transaction yet")
     number = int(proof["blockNumber"], 16)
-    validators = w3.provider.make_request("wuye_validators", [hex(number)]).get("result") or []
+    validators = (
+        w3.provider.make_request(RPCEndpoint("wuye_validators"), [hex(number)]).get("result") or []
+    )
     return {
         "version": RECEIPT_VERSION,
         "kind": "wuye-ballot-receipt",

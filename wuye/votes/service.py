@@ -72,7 +72,7 @@ def get_election(*, session: Session, election_id: str) -> Election:
 
 def elections_query(
     *, estate_id: str | None = None, status: ElectionStatus | None = None
-) -> Select[tuple[Election]]:
+) -> Select[Any]:
     stmt = select(Election)
     if estate_id:
         stmt = stmt.where(Election.estate_id == estate_id)

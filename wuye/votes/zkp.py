@@ -175,7 +175,9 @@ class ZeroOneProof:
     def from_json(cls, data: dict[str, Any]) -> ZeroOneProof:
         points = [decode(data[k], what=f"proof {k}") for k in ("a0", "b0", "a1", "b1")]
         scalars = [_scalar(data[k], f"proof {k}") for k in ("c0", "c1", "s0", "s1")]
-        return cls(*points, *scalars)
+        a0, b0, a1, b1 = points
+        c0, c1, s0, s1 = scalars
+        return cls(a0, b0, a1, b1, c0, c1, s0, s1)
 
 
 @dataclass(frozen=True, slots=True)
