@@ -272,3 +272,46 @@ def test_calls_of_clients_that_are_not_apps_are_neither_limited_nor_logged(live)
     assert r.status_code == 200 and "X-RateLimit-Limit" not in r.headers
     with live.database.transaction(Scope.for_host()) as s:
         assert s.scalars(select(RequestLog)).first() is None
+
+
+def test_production_calls_are_limited_but_their_data_never_lands_in_the_sandbox_log(live):
+    from wuye.sandbox import service
+
+    sandbox = new_app(live.database, live.settings)
+    with live.database.transaction(Scope.for_host()) as s:
+        service.request_promotion(
+            s,
+            app_id=sandbox.app_id,
+            developer_id=sandbox.developer_id,
+            redirect_uri="https://care.example.com/cb",
+            note="",
+        )
+        app = service.review_promotion(
+            s,
+            app_id=sandbox.app_id,
+            reviewer="host",
+            approve=True,
+            reason="",
+            settings=live.settings,
+        )
+        production_client = app.production_client_id
+    firm = make_tenant(live.database)
+    with live.database.transaction(Scope.tenant(firm)) as s:
+        make_estate(s, code="FIRM-1", name="颐和家园")
+    # what the authorization server issues once a user of the firm consents
+    token = issue_access_token(
+        settings=live.settings,
+        database=live.database,
+        tenant_id=firm,
+        subject="firm-user",
+        client_id=production_client,
+        scopes=["estates:read"],
+        role=Role.DEVELOPER,
+    )
+    with live.http() as http:
+        r = http.get("/api/v1/estates", headers={"Authorization": f"Bearer {token}"})
+    assert r.status_code == 200 and r.headers["X-RateLimit-Limit"]
+    with live.database.transaction(Scope.for_host()) as s:
+        logged = s.scalars(select(RequestLog).where(RequestLog.client_id == production_client))
+        row = logged.one()
+    assert row.tenant_id == firm and row.response_body == "" and row.status == 200

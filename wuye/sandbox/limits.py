@@ -42,6 +42,8 @@ class Limits:
     tenant_id: str
     per_minute: int
     per_day: int
+    #: A production client: it reads member firms' data, so its log keeps no bodies.
+    production: bool = False
 
 
 def redact(text: str) -> str:
@@ -82,7 +84,10 @@ class AppLimits:
                     | (SandboxApp.production_client_id == client_id)
                 )
             ).first()
-            limits = Limits(app.tenant_id, app.rate_per_minute, app.daily_quota) if app else None
+            limits = None
+            if app is not None:
+                production = app.production_client_id == client_id
+                limits = Limits(app.tenant_id, app.rate_per_minute, app.daily_quota, production)
         with self._lock:
             if len(self._cache) > 10_000:
                 self._cache.clear()
@@ -104,8 +109,8 @@ class AppLimits:
                 out.append(int(session.execute(stmt).scalar_one()))
         return out[0], out[1]
 
-    def log(self, limits: Limits, **entry: Any) -> None:
-        with self.database.transaction(DbScope.tenant(limits.tenant_id)) as session:
+    def log(self, tenant_id: str, **entry: Any) -> None:
+        with self.database.transaction(DbScope.tenant(tenant_id)) as session:
             session.add(RequestLog(**entry))
 
 
@@ -138,21 +143,32 @@ class RateLimitMiddleware:
             return
         token = _bearer(scope)
         state = scope["app"].state
-        client_id = None
+        claims: dict[str, Any] = {}
         if token and token.count(".") == 2:
             try:
-                client_id = state.token_verifier.decode(token).get("client_id")
+                claims = state.token_verifier.decode(token)
             except Exception:  # noqa: BLE001 - the route itself reports a bad token
-                client_id = None
+                claims = {}
+        client_id = claims.get("client_id")
         limits: AppLimits = state.app_limits
         found = await anyio.to_thread.run_sync(limits.get, client_id) if client_id else None
         if found is None:
             await self.app(scope, receive, send)
             return
-        await self._limited(scope, receive, send, limits, found, str(client_id))
+        # A sandbox call is logged in the sandbox; a production call in the firm whose
+        # data it touched (the token's tenant), without bodies.
+        log_tenant = str(claims["tenant_id"]) if found.production else found.tenant_id
+        await self._limited(scope, receive, send, limits, found, str(client_id), log_tenant)
 
     async def _limited(
-        self, scope, receive, send, limits: AppLimits, found: Limits, client_id: str
+        self,
+        scope: Scope,
+        receive: Receive,
+        send: Send,
+        limits: AppLimits,
+        found: Limits,
+        client_id: str,
+        log_tenant: str,
     ) -> None:
         started = time.time()
         per_minute, per_day = await anyio.to_thread.run_sync(limits.count, client_id, started)
@@ -174,15 +190,16 @@ class RateLimitMiddleware:
         path = scope["path"] + _masked_query(scope.get("query_string", b"").decode("latin-1"))
 
         def write_log() -> None:
+            bodies = not found.production
             limits.log(
-                found,
+                log_tenant,
                 client_id=client_id,
                 method=scope["method"],
                 path=path[:500],
                 status=status[0],
                 latency_ms=int((time.time() - started) * 1000),
-                request_body=redact(request_body.decode("utf-8", "replace")),
-                response_body=redact(response_body.decode("utf-8", "replace")),
+                request_body=redact(request_body.decode("utf-8", "replace")) if bodies else "",
+                response_body=redact(response_body.decode("utf-8", "replace")) if bodies else "",
             )
 
         async def receive_logged() -> Message:
