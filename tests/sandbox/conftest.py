@@ -58,7 +58,11 @@ def make_settings(tmp_path: Path, port: int) -> Settings:
     )
 
 
-def new_app(database: Database, settings: Settings, username: str = "dev") -> SandboxApp:
+def new_app(live: Live, username: str = "dev") -> SandboxApp:
+    """A developer and an app, made as the portal makes them (keys by RFC 7591)."""
+    from wuye.sandbox.rfc7591 import registrar
+
+    database, settings = live.database, live.settings
     from wuye.platform.pii import PersonalDataCipher
 
     with database.transaction(Scope.for_host()) as session:
@@ -69,6 +73,7 @@ def new_app(database: Database, settings: Settings, username: str = "dev") -> Sa
         settings=settings,
         cipher=PersonalDataCipher(settings.secret_bytes()),
         keyring=keyring_for_secret(settings.secret_bytes()),
+        register=registrar(live.app.state.oauth2_server),
         developer_id=developer_id,
         name="智慧停车",
         category="parking",

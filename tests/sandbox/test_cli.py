@@ -32,7 +32,7 @@ def _readings(live, tenant_id: str) -> int:
 
 
 def test_sandbox_devices_keep_streaming_simulated_telemetry(live):
-    sandbox = new_app(live.database, live.settings)
+    sandbox = new_app(live)
     before = _readings(live, sandbox.tenant_id)
     done = _wuye(
         live, "sandbox", "simulate", sandbox.app_id, "--direct", "--messages", "20", "--rate", "200"
@@ -45,7 +45,7 @@ def test_sandbox_devices_keep_streaming_simulated_telemetry(live):
 def test_host_reviews_a_promotion_request_from_the_cli(live):
     from wuye.sandbox import service
 
-    sandbox = new_app(live.database, live.settings)
+    sandbox = new_app(live)
     with live.database.transaction(Scope.for_host()) as s:
         service.request_promotion(
             s,

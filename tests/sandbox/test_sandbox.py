@@ -21,13 +21,15 @@ from wuye.sandbox.synthetic import is_synthetic_id_number
 
 
 def test_new_app_gets_a_sandbox_tenant_of_its_own_with_synthetic_data(live):
-    first = new_app(live.database, live.settings, "first")
-    second = new_app(live.database, live.settings, "second")
+    first = new_app(live, "first")
+    second = new_app(live, "second")
     assert first.tenant_id != second.tenant_id
     with live.database.transaction(Scope.for_host()) as s:
         assert s.get(Tenant, first.tenant_id).kind is TenantKind.SANDBOX
         client = s.scalars(select(OAuthClient).where(OAuthClient.client_id == first.client_id))
-        assert client.one().role is Role.DEVELOPER
+        registered = client.one()
+        assert registered.role is Role.DEVELOPER
+        assert registered.client_metadata["software_id"] == "wuye-sandbox"  # via RFC 7591
     with live.http() as http:
         headers = {"Authorization": f"Bearer {live.token(first, 'estates:read')}"}
         estates = http.get("/api/v1/estates", headers=headers).json()
@@ -47,7 +49,7 @@ def test_new_app_gets_a_sandbox_tenant_of_its_own_with_synthetic_data(live):
 
 
 def test_sandbox_has_devices_with_simulated_telemetry_and_work_orders(live):
-    sandbox = new_app(live.database, live.settings)
+    sandbox = new_app(live)
     with live.http() as http:
         token = live.token(sandbox, "devices:read telemetry:read workorders:read")
         headers = {"Authorization": f"Bearer {token}"}
@@ -64,7 +66,7 @@ def test_a_sandbox_token_never_reaches_production_data(live_on_each_backend):
     production = make_tenant(live.database)
     with live.database.transaction(Scope.tenant(production)) as s:
         estate_id = make_estate(s, code="PROD-1", name="真实小区").id
-    sandbox = new_app(live.database, live.settings)
+    sandbox = new_app(live)
     headers = {"Authorization": f"Bearer {live.token(sandbox)}"}
     with live.http() as http:
         listed = http.get("/api/v1/estates", headers=headers).json()
@@ -81,7 +83,7 @@ def test_a_sandbox_token_never_reaches_production_data(live_on_each_backend):
 
 
 def test_reset_returns_the_sandbox_to_its_seed_state_in_one_call(live):
-    sandbox = new_app(live.database, live.settings)
+    sandbox = new_app(live)
     headers = {"Authorization": f"Bearer {live.token(sandbox, 'estates:read estates:write')}"}
     with live.http() as http:
         before = http.get("/api/v1/owners", params={"limit": 500}, headers=headers).json()
@@ -119,7 +121,7 @@ def test_a_production_tenant_cannot_be_reset(live):
 
 def test_rate_limit_holds_across_workers_with_429_and_retry_after(live_on_each_backend):
     live = live_on_each_backend
-    sandbox = new_app(live.database, live.settings)
+    sandbox = new_app(live)
     with live.database.transaction(Scope.for_host()) as s:
         s.get(SandboxApp, sandbox.app_id).rate_per_minute = 4
     token = live.token(sandbox)
@@ -145,7 +147,7 @@ def test_rate_limit_holds_across_workers_with_429_and_retry_after(live_on_each_b
 
 
 def test_request_log_has_what_a_developer_needs_and_no_secrets(live):
-    sandbox = new_app(live.database, live.settings)
+    sandbox = new_app(live)
     token = live.token(sandbox)
     headers = {"Authorization": f"Bearer {token}"}
     with live.http() as http:
@@ -174,7 +176,7 @@ def test_request_log_has_what_a_developer_needs_and_no_secrets(live):
 def test_production_credentials_only_after_the_hosts_review(live):
     from tests.federation.conftest import Live as FederationLive
 
-    sandbox = new_app(live.database, live.settings)
+    sandbox = new_app(live)
     host = FederationLive(live.url, live.settings, live.database).host()
     r = httpx.post(
         f"{live.url}/oauth/token",
@@ -244,7 +246,7 @@ def test_mock_platforms_are_served_from_their_documents(live):
 
 
 def test_daily_quota_answers_429_until_the_next_day(live):
-    sandbox = new_app(live.database, live.settings)
+    sandbox = new_app(live)
     with live.database.transaction(Scope.for_host()) as s:
         s.get(SandboxApp, sandbox.app_id).daily_quota = 2
     headers = {"Authorization": f"Bearer {live.token(sandbox)}"}
@@ -277,7 +279,7 @@ def test_calls_of_clients_that_are_not_apps_are_neither_limited_nor_logged(live)
 def test_production_calls_are_limited_but_their_data_never_lands_in_the_sandbox_log(live):
     from wuye.sandbox import service
 
-    sandbox = new_app(live.database, live.settings)
+    sandbox = new_app(live)
     with live.database.transaction(Scope.for_host()) as s:
         service.request_promotion(
             s,
@@ -315,3 +317,31 @@ def test_production_calls_are_limited_but_their_data_never_lands_in_the_sandbox_
         logged = s.scalars(select(RequestLog).where(RequestLog.client_id == production_client))
         row = logged.one()
     assert row.tenant_id == firm and row.response_body == "" and row.status == 200
+
+
+def test_an_app_whose_registration_is_refused_leaves_nothing_behind(live):
+    from wuye.adapters.devices.keys import keyring_for_secret
+    from wuye.platform.pii import PersonalDataCipher
+    from wuye.platform.problems import Problem
+    from wuye.sandbox import service
+
+    with live.database.transaction(Scope.for_host()) as s:
+        developer_id = service.sign_up(s, username="unlucky", password="correct horse 1").id
+        tenants_before = len(s.scalars(select(Tenant)).all())
+
+    def refuse(_token, _metadata):
+        raise Problem("bad-request", "registration refused: invalid_client_metadata")
+
+    with pytest.raises(Problem):
+        service.create_app(
+            live.database,
+            settings=live.settings,
+            cipher=PersonalDataCipher(live.settings.secret_bytes()),
+            keyring=keyring_for_secret(live.settings.secret_bytes()),
+            register=refuse,
+            developer_id=developer_id,
+            name="x",
+        )
+    with live.database.transaction(Scope.for_host()) as s:
+        assert len(s.scalars(select(Tenant)).all()) == tenants_before
+        assert s.scalars(select(SandboxApp)).first() is None

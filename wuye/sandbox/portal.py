@@ -36,6 +36,7 @@ from wuye.sandbox.mocks.ecommerce import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET
 from wuye.sandbox.mocks.hpf import DEMO_API_KEY
 from wuye.sandbox.mocks.utility import DEMO_KEY_ID, DEMO_PRIVATE_KEY_HEX
 from wuye.sandbox.models import APP_CATEGORIES, Promotion
+from wuye.sandbox.rfc7591 import registrar
 
 HERE = Path(__file__).parent
 TEMPLATES = Environment(
@@ -249,6 +250,7 @@ async def create_app(request: Request) -> Response:
             settings=state.settings,
             cipher=state.pii,
             keyring=keyring_for_secret(state.settings.secret_bytes()),
+            register=registrar(state.oauth2_server),
             developer_id=developer_id,
             name=form.get("name", ""),
             category=form.get("category", "other"),

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
+from sqlalchemy import delete as sa_delete
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -37,6 +38,7 @@ from wuye.platform.problems import Conflict, NotFound, Problem
 from wuye.platform.settings import Settings
 from wuye.sandbox import seed as sandbox_seed
 from wuye.sandbox.models import APP_CATEGORIES, Developer, Promotion, RequestLog, SandboxApp
+from wuye.sandbox.rfc7591 import Registrar
 
 #: Lifetime of the initial access token for RFC 7591 registration shown in the portal.
 REGISTRATION_TOKEN_TTL = 7 * 24 * 3600
@@ -134,14 +136,18 @@ def create_app(
     settings: Settings,
     cipher: PersonalDataCipher,
     keyring: DeviceKeyring,
+    register: Registrar,
     developer_id: str,
     name: str,
     category: str = "other",
 ) -> tuple[SandboxApp, str]:
-    """A new app: a sandbox tenant of its own, a confidential client for the client
-    credentials grant (the developer role bounds its scopes, exactly as RFC 7591
-    registration does), and the synthetic estate. Returns the app and its client
-    secret, shown once."""
+    """A new app: a sandbox tenant of its own, its keys at once, and the synthetic estate.
+
+    The keys are a confidential client for the client credentials grant, registered
+    with ``register`` (RFC 7591, see :mod:`wuye.sandbox.rfc7591`) under an initial
+    access token of the new tenant, so the developer role bounds its scopes. Returns
+    the app and its client secret, shown once.
+    """
     name = name.strip()
     if not 1 <= len(name) <= 200:
         raise Problem("validation-error", "name: 1-200 characters", field="name")
@@ -159,33 +165,43 @@ def create_app(
         tenant.status = TenantStatus.ACTIVE
         session.add(tenant)
         session.flush()
-        client, secret = federation.create_client(
+        tenant_id, email = tenant.id, developer.email
+        initial = _initial_access_token(
             session,
-            tenant_id=tenant.id,
-            name=f"{name} (sandbox)",
-            redirect_uris=[],
-            grant_types=["client_credentials"],
-            scopes=None,  # every scope the developer role allows, on synthetic data
-            role=Role.DEVELOPER,
-            metadata={"software_id": "wuye-sandbox", "contacts": [developer.email]}
-            if developer.email
-            else {"software_id": "wuye-sandbox"},
+            settings=settings,
+            tenant_id=tenant_id,
+            developer_id=developer_id,
+            ttl_seconds=300,
         )
-        app = SandboxApp(
-            developer_id=developer.id,
-            name=name,
-            category=category,
-            tenant_id=tenant.id,
-            client_id=client.client_id,
-            seed=secrets.randbelow(2**31),
+    metadata: dict[str, Any] = {
+        "client_name": f"{name} (sandbox)",
+        "grant_types": ["client_credentials"],
+        "token_endpoint_auth_method": "client_secret_basic",
+        "software_id": "wuye-sandbox",
+    }
+    if email:
+        metadata["contacts"] = [email]
+    try:
+        info = register(initial, metadata)
+        with database.transaction(Scope.for_host()) as session:
+            app = SandboxApp(
+                developer_id=developer_id,
+                name=name,
+                category=category,
+                tenant_id=tenant_id,
+                client_id=info["client_id"],
+                seed=secrets.randbelow(2**31),
+            )
+            session.add(app)
+            session.flush()
+        sandbox_seed.seed_sandbox(
+            database, cipher=cipher, keyring=keyring, tenant_id=tenant_id, seed=app.seed
         )
-        session.add(app)
-        session.flush()
-        assert secret is not None
-    sandbox_seed.seed_sandbox(
-        database, cipher=cipher, keyring=keyring, tenant_id=app.tenant_id, seed=app.seed
-    )
-    return app, secret
+    except BaseException:
+        with database.transaction(Scope.for_host()) as session:  # nothing half-made stays
+            session.execute(sa_delete(Tenant).where(Tenant.id == tenant_id))
+        raise
+    return app, info["client_secret"]
 
 
 def reset(
@@ -208,15 +224,29 @@ def reset(
 def registration_token(session: Session, *, settings: Settings, app: SandboxApp) -> str:
     """An initial access token (RFC 7591 section 3) for registering more clients in the
     app's sandbox tenant at ``/oauth/register``."""
-    return tokens.mint(
+    return _initial_access_token(
         session,
         settings=settings,
         tenant_id=app.tenant_id,
-        subject=f"portal:{app.developer_id}",
+        developer_id=app.developer_id,
+        ttl_seconds=REGISTRATION_TOKEN_TTL,
+    )
+
+
+def _initial_access_token(
+    session: Session, *, settings: Settings, tenant_id: str, developer_id: str, ttl_seconds: int
+) -> str:
+    """A token with only the ``admin`` scope of a sandbox tenant: what the registration
+    endpoint accepts as an initial access token for that tenant."""
+    return tokens.mint(
+        session,
+        settings=settings,
+        tenant_id=tenant_id,
+        subject=f"portal:{developer_id}",
         client_id="wuye-developer-portal",
         scopes=["admin"],
         role=Role.TENANT_ADMIN,
-        ttl_seconds=REGISTRATION_TOKEN_TTL,
+        ttl_seconds=ttl_seconds,
     ).access_token
 
 
