@@ -165,8 +165,9 @@ def test_work_orders_are_pushed_with_oauth2_client_credentials_once(sqlite_datab
         again = _run(sqlite_database, tenant, m)
     assert first.counts["work_order"]["created"] == 2
     assert again.counts["work_order"] == {"created": 0, "skipped": 2, "failed": 0}
-    assert {o["title"] for o in shop.orders.values()} == {"采购路灯灯泡", "更换单元门禁"}
-    assert {o["estate_name"] for o in shop.orders.values()} == {"西溪润园"}
+    orders = [v for k, v in shop.store.rows.items() if k.startswith("order:")]
+    assert {o["title"] for o in orders} == {"采购路灯灯泡", "更换单元门禁"}
+    assert {o["estate_name"] for o in orders} == {"西溪润园"}
 
 
 def test_sm2_signed_requests_are_accepted_and_forgeries_refused():

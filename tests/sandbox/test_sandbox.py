@@ -345,3 +345,29 @@ def test_an_app_whose_registration_is_refused_leaves_nothing_behind(live):
     with live.database.transaction(Scope.for_host()) as s:
         assert len(s.scalars(select(Tenant)).all()) == tenants_before
         assert s.scalars(select(SandboxApp)).first() is None
+
+
+def test_mock_platform_state_is_shared_by_every_worker(live):
+    from wuye.sandbox.mocks.ecommerce import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET
+
+    other = create_app(live.settings, live.database)
+    with serving(other) as second:
+        token = httpx.post(
+            f"{live.url}/sandbox/mocks/ecommerce/oauth/token",
+            auth=(DEMO_CLIENT_ID, DEMO_CLIENT_SECRET),
+            data={"grant_type": "client_credentials"},
+            timeout=20,
+        ).json()["access_token"]
+        headers = {"Authorization": f"Bearer {token}"}
+        order = {"external_ref": "wo-1", "title": "更换门禁卡", "estate_name": "沙箱示范小区"}
+        placed = httpx.post(
+            f"{live.url}/sandbox/mocks/ecommerce/v1/orders", json=order, headers=headers
+        )
+        assert placed.status_code == 201, placed.text
+        number = placed.json()["order_no"]
+        seen = httpx.get(f"{second}/sandbox/mocks/ecommerce/v1/orders/{number}", headers=headers)
+        again = httpx.post(
+            f"{second}/sandbox/mocks/ecommerce/v1/orders", json=order, headers=headers
+        )
+    assert seen.status_code == 200 and seen.json()["title"] == "更换门禁卡"
+    assert again.status_code == 200 and again.json()["order_no"] == number

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import (
+    JSON,
     DateTime,
     Enum,
     ForeignKey,
@@ -152,3 +153,14 @@ class PromotionReviewIn(BaseModel):
 
     approve: bool
     reason: Annotated[str, Field(max_length=2000)] = ""
+
+
+class MockRecord(Base):
+    """State of a mock external platform (an order placed, a bill paid), in the database so
+    that every uvicorn worker serving the mock sees the same."""
+
+    __tablename__ = "sandbox_mock_records"
+
+    platform: Mapped[str] = mapped_column(String(32), primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    data: Mapped[dict[str, Any]] = mapped_column(JSON, nullable=False)

@@ -101,6 +101,7 @@ def install(app: FastAPI) -> None:
     platforms under ``/sandbox/mocks/<name>``, and the developer portal."""
     from wuye.sandbox.limits import AppLimits, RateLimitMiddleware
     from wuye.sandbox.mocks import PLATFORMS
+    from wuye.sandbox.mocks.store import DatabaseStore
     from wuye.sandbox.portal import install as install_portal
 
     app.include_router(router)
@@ -109,7 +110,7 @@ def install(app: FastAPI) -> None:
     app.add_middleware(RateLimitMiddleware)
     app.state.mocks = {}
     for name, platform in PLATFORMS.items():
-        mock = platform()
+        mock = platform(DatabaseStore(app.state.db, name))
         app.state.mocks[name] = mock
         app.mount(f"/sandbox/mocks/{name}", mock.app(), name=f"mock-{name}")
     install_portal(app)

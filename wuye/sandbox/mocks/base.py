@@ -8,11 +8,13 @@ from pathlib import Path
 from typing import Any
 
 from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from wuye.openapi.documents import Document, Operation
+from wuye.sandbox.mocks.store import MemoryStore, MockStore
 
 HERE = Path(__file__).parent
 
@@ -62,8 +64,9 @@ class MockPlatform:
     name: str
     title: str = ""
 
-    def __init__(self) -> None:
+    def __init__(self, store: MockStore | None = None) -> None:
         self.doc = Document.load(self.document)
+        self.store: MockStore = store or MemoryStore()
         self.requests = 0
 
     def authenticate(self, request: Request, raw: bytes) -> None:
@@ -99,7 +102,8 @@ class MockPlatform:
                 self.requests += 1
                 self.authenticate(request, raw)
                 call = self._parse(op, request, raw)
-                status, body = getattr(self, "op_" + op.operation_id)(call)
+                handler = getattr(self, "op_" + op.operation_id)
+                status, body = await run_in_threadpool(handler, call)
             except Refused as refused:
                 return JSONResponse(refused.body, refused.status, headers=refused.headers)
             problems = self.doc.errors(op.response_schema(status), body)

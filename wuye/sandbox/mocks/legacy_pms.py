@@ -16,6 +16,7 @@ from typing import Any
 from starlette.requests import Request
 
 from wuye.sandbox.mocks.base import Call, MockPlatform, Refused
+from wuye.sandbox.mocks.store import MockStore
 from wuye.sandbox.synthetic import SyntheticPeople
 
 DOCUMENT = Path(__file__).parents[2] / "openapi" / "mappings" / "legacy-pms.openapi.yaml"
@@ -26,8 +27,10 @@ class LegacyPropertySystem(MockPlatform):
     name = "legacy-pms"
     title = "小型物业企业旧系统 / A small firm's legacy property system"
 
-    def __init__(self, api_key: str = "ajb-demo-key", *, seed: int = 7) -> None:
-        super().__init__()
+    def __init__(
+        self, store: MockStore | None = None, *, api_key: str = "ajb-demo-key", seed: int = 7
+    ) -> None:
+        super().__init__(store)
         self.api_key = api_key
         self.flaky: int | None = None
         self.down_after: int | None = None

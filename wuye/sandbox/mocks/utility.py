@@ -11,6 +11,7 @@ from starlette.requests import Request
 from wuye import crypto
 from wuye.openapi.adapters import sm2_signing
 from wuye.sandbox.mocks.base import Call, MockPlatform, Refused
+from wuye.sandbox.mocks.store import MockStore
 
 #: The sandbox's published demo signing key: the private half is shown in the portal
 #: so that developers can try signed calls; it signs nothing outside the sandbox.
@@ -23,8 +24,8 @@ class UtilityPlatform(MockPlatform):
     name = "utility"
     title = "公用事业缴费 / Utility bill payment"
 
-    def __init__(self, *, seed: int = 11) -> None:
-        super().__init__()
+    def __init__(self, store: MockStore | None = None, *, seed: int = 11) -> None:
+        super().__init__(store)
         demo = crypto.SM2PrivateKey.from_hex(DEMO_PRIVATE_KEY_HEX)
         self.public_keys: dict[str, crypto.SM2PublicKey] = {DEMO_KEY_ID: demo.public_key}
         rng = random.Random(seed)
@@ -58,15 +59,23 @@ class UtilityPlatform(MockPlatform):
         except ValueError as exc:
             raise Refused(401, self.error(401, f"签名无效 / {exc}")) from None
 
+    def _bill(self, bill_no: str) -> dict[str, Any] | None:
+        bill = self.bills.get(bill_no)
+        if bill is None:
+            return None
+        paid = self.store.get(f"paid:{bill_no}")
+        return {**bill, "status": "paid" if paid else "unpaid"}
+
     def op_listBills(self, call: Call):  # noqa: N802 - named after the operationId
         account = call.params["account_no"]
-        return 200, {"items": [b for b in self.bills.values() if b["account_no"] == account]}
+        numbers = [n for n, b in self.bills.items() if b["account_no"] == account]
+        return 200, {"items": [self._bill(n) for n in numbers]}
 
     def op_payBill(self, call: Call):  # noqa: N802
-        bill = self.bills.get(call.params["bill_no"])
+        bill = self._bill(call.params["bill_no"])
         if bill is None:
             raise Refused(404, self.error(404, "账单不存在 / no such bill"))
         if bill["status"] == "paid" or call.body["amount_fen"] != bill["amount_fen"]:
             raise Refused(409, self.error(409, "已缴或金额不符 / paid, or wrong amount"))
-        bill["status"] = "paid"
-        return 201, bill
+        self.store.put(f"paid:{bill['bill_no']}", {"payer_ref": call.body["payer_ref"]})
+        return 201, {**bill, "status": "paid"}
