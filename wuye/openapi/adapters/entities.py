@@ -19,6 +19,8 @@ from wuye.platform.workorders import service as workorders
 from wuye.platform.workorders.models import WorkOrder, WorkOrderIn
 
 ACTOR = "adapter"
+#: wuye's side of a mapping: checked against the published contract, and each record
+#: validated by the schema the contract is generated from.
 
 
 @dataclass(frozen=True)
@@ -30,12 +32,23 @@ class Entity:
     #: Optional refs the entity understands beyond its schema.
     extra_refs: tuple[str, ...] = ()
 
+    def contract_schema(self) -> dict[str, Any]:
+        """The request schema of this entity in the platform's published contract
+        (``wuye/openapi/contract``), the document a mapping is checked against."""
+        from wuye.openapi import contract
+
+        schemas = (contract.load_snapshot() or {}).get("components", {}).get("schemas", {})
+        qualified = f"{self.schema.__module__.replace('.', '__')}__{self.schema.__name__}"
+        schema = schemas.get(qualified) or schemas.get(self.schema.__name__)
+        if schema is None:
+            raise LookupError(f"the contract has no schema for {self.name}")
+        return schema
+
     def required(self) -> list[str]:
-        fields = self.schema.model_fields
-        return [*self.parents, *(n for n, f in fields.items() if f.is_required())]
+        return [*self.parents, *self.contract_schema().get("required", [])]
 
     def known(self) -> set[str]:
-        return {*self.schema.model_fields, *self.parents, *self.extra_refs}
+        return {*self.contract_schema().get("properties", {}), *self.parents, *self.extra_refs}
 
     def create(self, session: Session, cipher: PersonalDataCipher, data: dict[str, Any]) -> str:
         values = {k: v for k, v in data.items() if k in self.schema.model_fields}

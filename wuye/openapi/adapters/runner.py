@@ -37,8 +37,9 @@ def _source_fields(spec: Any) -> list[str]:
 
 
 def check(mapping: Mapping) -> list[str]:
-    """Everything wrong with ``mapping`` against their document and wuye's schemas,
-    every unmapped required field included. Empty when it is sound."""
+    """Everything wrong with ``mapping`` against both documents - theirs, and wuye's
+    published contract - every unmapped required field included. Empty when sound;
+    lines ending in "(ignored)" are notes, not errors."""
     try:
         doc = Document.load(mapping.document)
     except Exception as exc:  # noqa: BLE001 - any failure to read it is the finding
