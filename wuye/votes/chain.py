@@ -16,7 +16,9 @@ from typing import Any
 
 from eth_account import Account
 from eth_typing import ChecksumAddress
+from eth_utils import keccak
 from web3 import HTTPProvider, Web3
+from web3.types import RPCEndpoint
 
 from wuye.crypto import sm3_hash
 from wuye.ledger import contracts as ledger_contracts
@@ -263,6 +265,54 @@ class OnChainRecord:
     cast_count: int
 
 
+_BALLOT_PUBLISHED = "0x" + keccak(b"BallotPublished(uint256,bytes32,bytes32,bytes)").hex()
+
+
+_VOTE_COMMITTED = "0x" + keccak(b"VoteCommitted(uint256,bytes32,bytes32)").hex()
+
+
+def _raw_logs(w3: Web3, address: str, event: str, ballot_id: int) -> list[dict[str, Any]]:
+    topic = "0x" + ballot_id.to_bytes(32, "big").hex()
+    spec = {"fromBlock": "0x0", "toBlock": "latest", "address": address, "topics": [event, topic]}
+    response = w3.provider.make_request(RPCEndpoint("eth_getLogs"), [spec])
+    if "error" in response:
+        raise LookupError(f"eth_getLogs failed: {response['error']}")
+    return sorted(
+        response["result"], key=lambda e: (int(e["blockNumber"], 16), int(e["logIndex"], 16))
+    )
+
+
+def _ballot_logs(w3: Web3, ref: ElectionRef) -> tuple[list[Cast], list[bytes]]:
+    """Every BallotPublished log of the election, in ledger order, decoded by hand.
+
+    Tens of thousands of ballots pass through here; raw ``eth_getLogs`` and a
+    direct ABI decode of ``(bytes32 tracker, bytes ballot)`` skip web3's
+    per-event formatting, which costs more than verifying the proofs.
+    """
+    topic = "0x" + ref.ballot_id.to_bytes(32, "big").hex()
+    spec = {
+        "fromBlock": "0x0",
+        "toBlock": "latest",
+        "address": ref.record,
+        "topics": [_BALLOT_PUBLISHED, topic],
+    }
+    response = w3.provider.make_request(RPCEndpoint("eth_getLogs"), [spec])
+    if "error" in response:
+        raise LookupError(f"eth_getLogs failed: {response['error']}")
+    entries = sorted(
+        response["result"], key=lambda e: (int(e["blockNumber"], 16), int(e["logIndex"], 16))
+    )
+    casts, trackers = [], []
+    for entry in entries:
+        data = bytes.fromhex(entry["data"][2:])
+        offset = int.from_bytes(data[32:64], "big")
+        length = int.from_bytes(data[offset : offset + 32], "big")
+        ballot = data[offset + 32 : offset + 32 + length]
+        casts.append(Cast(bytes.fromhex(entry["topics"][2][2:]), ballot))
+        trackers.append(data[:32])
+    return casts, trackers
+
+
 def fetch_record(w3: Web3, ref: ElectionRef) -> OnChainRecord:
     """Read an election's whole public record from the ledger."""
     r_abi, _ = contracts.load("ElectionRecord")
@@ -287,16 +337,11 @@ def fetch_record(w3: Web3, ref: ElectionRef) -> OnChainRecord:
     if header is None:
         raise LookupError(f"no election manifest published for {ref}")
     manifest = Manifest.from_parts(header, decode_units(units_data))
-    logs = record.events.BallotPublished().get_logs(
-        from_block=0, argument_filters={"ballot_id": ref.ballot_id}
-    )
-    logs = sorted(logs, key=lambda e: (e.blockNumber, e.logIndex))
-    casts = [Cast(bytes(e.args.unit), bytes(e.args.ballot)) for e in logs]
-    trackers = [bytes(e.args.tracker) for e in logs]
-    committed_logs = ballots.events.VoteCommitted().get_logs(
-        from_block=0, argument_filters={"ballot_id": ref.ballot_id}
-    )
-    committed = {bytes(e.args.unit): bytes(e.args.commitment) for e in committed_logs}
+    casts, trackers = _ballot_logs(w3, ref)
+    committed = {
+        bytes.fromhex(e["topics"][2][2:]): bytes.fromhex(e["data"][2:66])
+        for e in _raw_logs(w3, ballots_address, _VOTE_COMMITTED, ref.ballot_id)
+    }
     info = ballots.functions.ballots(ref.ballot_id).call()
     result = decision = None
     if result_body is not None:
