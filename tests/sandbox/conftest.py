@@ -66,10 +66,10 @@ def new_app(live: Live, username: str = "dev") -> SandboxApp:
     from wuye.platform.pii import PersonalDataCipher
 
     with database.transaction(Scope.for_host()) as session:
-        developer = service.sign_up(session, username=username, password="correct horse 1")
+        developer = service.sign_up(session=session, username=username, password="correct horse 1")
         developer_id = developer.id
     app, secret = service.create_app(
-        database,
+        database=database,
         settings=settings,
         cipher=PersonalDataCipher(settings.secret_bytes()),
         keyring=keyring_for_secret(settings.secret_bytes()),

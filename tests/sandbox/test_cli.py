@@ -48,7 +48,7 @@ def test_host_reviews_a_promotion_request_from_the_cli(live):
     sandbox = new_app(live)
     with live.database.transaction(Scope.for_host()) as s:
         service.request_promotion(
-            s,
+            session=s,
             app_id=sandbox.app_id,
             developer_id=sandbox.developer_id,
             redirect_uri="https://care.example.com/cb",

@@ -190,7 +190,7 @@ def test_production_credentials_only_after_the_hosts_review(live):
     with live.database.transaction(Scope.for_host()) as s:
         with pytest.raises(Exception, match="requested"):
             service.review_promotion(
-                s,
+                session=s,
                 app_id=sandbox.app_id,
                 reviewer="x",
                 approve=True,
@@ -199,7 +199,7 @@ def test_production_credentials_only_after_the_hosts_review(live):
             )
     with live.database.transaction(Scope.for_host()) as s:
         service.request_promotion(
-            s,
+            session=s,
             app_id=sandbox.app_id,
             developer_id=sandbox.developer_id,
             redirect_uri="https://park.example.com/cb",
@@ -224,9 +224,9 @@ def test_production_credentials_only_after_the_hosts_review(live):
         client = s.scalars(select(OAuthClient).where(OAuthClient.client_id == production_id)).one()
         assert client.grant_types == ["authorization_code", "refresh_token"]
         app = s.get(SandboxApp, sandbox.app_id)
-        secret = service.reveal_production_secret(s, app=app, settings=live.settings)
+        secret = service.reveal_production_secret(session=s, app=app, settings=live.settings)
         assert client.check_client_secret(secret)
-        assert service.reveal_production_secret(s, app=app, settings=live.settings) == ""
+        assert service.reveal_production_secret(session=s, app=app, settings=live.settings) == ""
 
 
 def test_mock_platforms_are_served_from_their_documents(live):
@@ -282,14 +282,14 @@ def test_production_calls_are_limited_but_their_data_never_lands_in_the_sandbox_
     sandbox = new_app(live)
     with live.database.transaction(Scope.for_host()) as s:
         service.request_promotion(
-            s,
+            session=s,
             app_id=sandbox.app_id,
             developer_id=sandbox.developer_id,
             redirect_uri="https://care.example.com/cb",
             note="",
         )
         app = service.review_promotion(
-            s,
+            session=s,
             app_id=sandbox.app_id,
             reviewer="host",
             approve=True,
@@ -326,7 +326,7 @@ def test_an_app_whose_registration_is_refused_leaves_nothing_behind(live):
     from wuye.sandbox import service
 
     with live.database.transaction(Scope.for_host()) as s:
-        developer_id = service.sign_up(s, username="unlucky", password="correct horse 1").id
+        developer_id = service.sign_up(session=s, username="unlucky", password="correct horse 1").id
         tenants_before = len(s.scalars(select(Tenant)).all())
 
     def refuse(_token, _metadata):
@@ -334,7 +334,7 @@ def test_an_app_whose_registration_is_refused_leaves_nothing_behind(live):
 
     with pytest.raises(Problem):
         service.create_app(
-            live.database,
+            database=live.database,
             settings=live.settings,
             cipher=PersonalDataCipher(live.settings.secret_bytes()),
             keyring=keyring_for_secret(live.settings.secret_bytes()),

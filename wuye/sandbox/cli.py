@@ -32,7 +32,7 @@ def apps() -> None:
     database = _database()
     try:
         with database.transaction(Scope.for_host()) as session:
-            rows = service.pending_promotions(session)
+            rows = service.pending_promotions(session=session)
             for app in rows:
                 click.echo(
                     f"{app.id}  {app.promotion:<9}  {app.name}  tenant {app.tenant_id}"
@@ -62,7 +62,7 @@ def review(app_id: str, approve: bool, reason: str, reviewer: str) -> None:
     try:
         with database.transaction(Scope.for_host()) as session:
             app = service.review_promotion(
-                session,
+                session=session,
                 app_id=app_id,
                 reviewer=reviewer,
                 approve=approve,
@@ -94,9 +94,9 @@ def reset(app_id: str) -> None:
     database = _database()
     try:
         with database.transaction(Scope.for_host()) as session:
-            tenant_id = service.get_app(session, app_id=app_id).tenant_id
+            tenant_id = service.get_app(session=session, app_id=app_id).tenant_id
         counts = service.reset(
-            database,
+            database=database,
             cipher=PersonalDataCipher(settings.secret_bytes()),
             keyring=keyring_for_secret(settings.secret_bytes()),
             tenant_id=tenant_id,
@@ -145,7 +145,7 @@ def simulate(app_id: str, rate: float, total: int | None, direct: bool) -> None:
     database = _database()
     keyring = keyring_for_secret(settings.secret_bytes())
     with database.transaction(Scope.for_host()) as session:
-        app = service.get_app(session, app_id=app_id)
+        app = service.get_app(session=session, app_id=app_id)
         estate_id = session.scalars(
             select(Estate.id).where(
                 Estate.tenant_id == app.tenant_id, Estate.code == seed.ESTATE.code

@@ -141,7 +141,7 @@ async def signup(request: Request) -> Response:
     def run() -> str:
         with request.app.state.db.transaction(Scope.for_host()) as session:
             return service.sign_up(
-                session,
+                session=session,
                 username=form.get("username", ""),
                 password=form.get("password", ""),
                 display_name=form.get("display_name", ""),
@@ -184,7 +184,7 @@ async def login(request: Request) -> Response:
     def run() -> str:
         with request.app.state.db.transaction(Scope.for_host()) as session:
             return service.sign_in(
-                session,
+                session=session,
                 username=form.get("username", ""),
                 password=form.get("password", ""),
                 settings=settings,
@@ -222,8 +222,8 @@ def apps(request: Request) -> Response:
     if developer_id is None:
         return _to_login()
     with request.app.state.db.transaction(Scope.for_host()) as session:
-        developer = service.get_developer(session, developer_id=developer_id)
-        rows = service.apps_of(session, developer_id=developer_id)
+        developer = service.get_developer(session=session, developer_id=developer_id)
+        rows = service.apps_of(session=session, developer_id=developer_id)
         return page(
             request,
             "apps.html",
@@ -246,7 +246,7 @@ async def create_app(request: Request) -> Response:
 
     def run():
         return service.create_app(
-            state.db,
+            database=state.db,
             settings=state.settings,
             cipher=state.pii,
             keyring=keyring_for_secret(state.settings.secret_bytes()),
@@ -260,8 +260,8 @@ async def create_app(request: Request) -> Response:
         app, secret = await run_in_threadpool(run)
     except Problem as problem:
         with state.db.transaction(Scope.for_host()) as session:
-            developer = service.get_developer(session, developer_id=developer_id)
-            rows = service.apps_of(session, developer_id=developer_id)
+            developer = service.get_developer(session=session, developer_id=developer_id)
+            rows = service.apps_of(session=session, developer_id=developer_id)
         return page(
             request,
             "apps.html",
@@ -288,13 +288,15 @@ def _app_page(
     settings = request.app.state.settings
     with request.app.state.db.transaction(Scope.for_host()) as session:
         try:
-            app = service.get_app(session, app_id=app_id, developer_id=developer_id)
+            app = service.get_app(session=session, app_id=app_id, developer_id=developer_id)
         except Problem:
             return page(request, "notfound.html", 404)
-        production_secret = service.reveal_production_secret(session, app=app, settings=settings)
+        production_secret = service.reveal_production_secret(
+            session=session, app=app, settings=settings
+        )
         registration = None
         if new_secret or with_registration_token:
-            registration = service.registration_token(session, settings=settings, app=app)
+            registration = service.registration_token(session=session, settings=settings, app=app)
         from wuye.sandbox.seed import counts
 
         data = counts(request.app.state.db, app.tenant_id)
@@ -341,10 +343,12 @@ async def reset(request: Request, app_id: str) -> Response:
         return _app_page(request, app_id, developer_id, error=EXPIRED, status_code=400)
     state = request.app.state
     with state.db.transaction(Scope.for_host()) as session:
-        tenant_id = service.get_app(session, app_id=app_id, developer_id=developer_id).tenant_id
+        tenant_id = service.get_app(
+            session=session, app_id=app_id, developer_id=developer_id
+        ).tenant_id
     await run_in_threadpool(
         lambda: service.reset(
-            state.db,
+            database=state.db,
             cipher=state.pii,
             keyring=keyring_for_secret(state.settings.secret_bytes()),
             tenant_id=tenant_id,
@@ -369,7 +373,7 @@ async def promotion(request: Request, app_id: str) -> Response:
     try:
         with request.app.state.db.transaction(Scope.for_host()) as session:
             service.request_promotion(
-                session,
+                session=session,
                 app_id=app_id,
                 developer_id=developer_id,
                 redirect_uri=form.get("redirect_uri", ""),
@@ -394,10 +398,10 @@ def logs(request: Request, app_id: str, status: int | None = None) -> Response:
         return _to_login()
     with request.app.state.db.transaction(Scope.for_host()) as session:
         try:
-            app = service.get_app(session, app_id=app_id, developer_id=developer_id)
+            app = service.get_app(session=session, app_id=app_id, developer_id=developer_id)
         except Problem:
             return page(request, "notfound.html", 404)
-        rows = service.recent_requests(session, client_id=app.client_id, status=status)
+        rows = service.recent_requests(session=session, client_id=app.client_id, status=status)
         return page(request, "logs.html", app=app, rows=rows, status=status)
 
 
@@ -408,10 +412,10 @@ def usage(request: Request, app_id: str) -> Response:
         return _to_login()
     with request.app.state.db.transaction(Scope.for_host()) as session:
         try:
-            app = service.get_app(session, app_id=app_id, developer_id=developer_id)
+            app = service.get_app(session=session, app_id=app_id, developer_id=developer_id)
         except Problem:
             return page(request, "notfound.html", 404)
-        buckets = service.hourly_usage(session, client_id=app.client_id)
+        buckets = service.hourly_usage(session=session, client_id=app.client_id)
         peak = max([b["requests"] for b in buckets] + [1])
         return page(
             request,
@@ -435,7 +439,7 @@ def guide(request: Request, app: str | None = None) -> Response:
         with request.app.state.db.transaction(Scope.for_host()) as session:
             try:
                 client_id = service.get_app(
-                    session, app_id=app, developer_id=developer_id
+                    session=session, app_id=app, developer_id=developer_id
                 ).client_id
             except Problem:
                 pass

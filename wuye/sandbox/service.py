@@ -49,7 +49,7 @@ _AAD = b"wuye/sandbox/production-secret"
 
 
 def sign_up(
-    session: Session, *, username: str, password: str, display_name: str = "", email: str = ""
+    *, session: Session, username: str, password: str, display_name: str = "", email: str = ""
 ) -> Developer:
     username = username.strip()
     if not (3 <= len(username) <= 100) or not username.replace("-", "").replace("_", "").isalnum():
@@ -73,7 +73,7 @@ def sign_up(
     return developer
 
 
-def sign_in(session: Session, *, username: str, password: str, settings: Settings) -> Developer:
+def sign_in(*, session: Session, username: str, password: str, settings: Settings) -> Developer:
     """Check a developer's password; failures are counted per username in the database."""
     key = f"developer:{username.strip().lower()}"
     locked = locked_for(session, key)
@@ -95,7 +95,7 @@ def sign_in(session: Session, *, username: str, password: str, settings: Setting
     return developer
 
 
-def get_developer(session: Session, *, developer_id: str) -> Developer:
+def get_developer(*, session: Session, developer_id: str) -> Developer:
     developer = session.get(Developer, developer_id)
     if developer is None:
         raise NotFound("developer", developer_id)
@@ -105,7 +105,7 @@ def get_developer(session: Session, *, developer_id: str) -> Developer:
 # --- apps ------------------------------------------------------------------------------
 
 
-def get_app(session: Session, *, app_id: str, developer_id: str | None = None) -> SandboxApp:
+def get_app(*, session: Session, app_id: str, developer_id: str | None = None) -> SandboxApp:
     """An app; with ``developer_id``, only that developer's (another's is a 404)."""
     app = session.get(SandboxApp, app_id)
     if app is None or (developer_id is not None and app.developer_id != developer_id):
@@ -113,7 +113,7 @@ def get_app(session: Session, *, app_id: str, developer_id: str | None = None) -
     return app
 
 
-def apps_of(session: Session, *, developer_id: str) -> Sequence[SandboxApp]:
+def apps_of(*, session: Session, developer_id: str) -> Sequence[SandboxApp]:
     return session.scalars(
         select(SandboxApp)
         .where(SandboxApp.developer_id == developer_id)
@@ -121,7 +121,7 @@ def apps_of(session: Session, *, developer_id: str) -> Sequence[SandboxApp]:
     ).all()
 
 
-def app_for_tenant(session: Session, *, tenant_id: str) -> SandboxApp | None:
+def app_for_tenant(*, session: Session, tenant_id: str) -> SandboxApp | None:
     return session.scalars(select(SandboxApp).where(SandboxApp.tenant_id == tenant_id)).first()
 
 
@@ -131,8 +131,8 @@ def _sandbox_credit_code() -> str:
 
 
 def create_app(
-    database: Database,
     *,
+    database: Database,
     settings: Settings,
     cipher: PersonalDataCipher,
     keyring: DeviceKeyring,
@@ -156,7 +156,7 @@ def create_app(
             "validation-error", f"category: one of {', '.join(APP_CATEGORIES)}", field="category"
         )
     with database.transaction(Scope.for_host()) as session:
-        developer = get_developer(session, developer_id=developer_id)
+        developer = get_developer(session=session, developer_id=developer_id)
         tenant = Tenant(
             name=f"沙箱 / sandbox: {name} ({developer.username})",
             credit_code=_sandbox_credit_code(),
@@ -167,7 +167,7 @@ def create_app(
         session.flush()
         tenant_id, email = tenant.id, developer.email
         initial = _initial_access_token(
-            session,
+            session=session,
             settings=settings,
             tenant_id=tenant_id,
             developer_id=developer_id,
@@ -205,13 +205,13 @@ def create_app(
 
 
 def reset(
-    database: Database, *, cipher: PersonalDataCipher, keyring: DeviceKeyring, tenant_id: str
+    *, database: Database, cipher: PersonalDataCipher, keyring: DeviceKeyring, tenant_id: str
 ) -> dict[str, int]:
     """Put a sandbox back to its seed state: its data is deleted and seeded again from
     the app's seed (same people, units and work orders; fresh identifiers)."""
     with database.transaction(Scope.for_host()) as session:
         tenant = session.get(Tenant, tenant_id)
-        app = app_for_tenant(session, tenant_id=tenant_id)
+        app = app_for_tenant(session=session, tenant_id=tenant_id)
         if tenant is None or tenant.kind is not TenantKind.SANDBOX or app is None:
             raise Problem("forbidden", "only a sandbox can be reset / 仅沙箱可重置")
         app_seed = app.seed
@@ -221,11 +221,11 @@ def reset(
     )
 
 
-def registration_token(session: Session, *, settings: Settings, app: SandboxApp) -> str:
+def registration_token(*, session: Session, settings: Settings, app: SandboxApp) -> str:
     """An initial access token (RFC 7591 section 3) for registering more clients in the
     app's sandbox tenant at ``/oauth/register``."""
     return _initial_access_token(
-        session,
+        session=session,
         settings=settings,
         tenant_id=app.tenant_id,
         developer_id=app.developer_id,
@@ -234,7 +234,7 @@ def registration_token(session: Session, *, settings: Settings, app: SandboxApp)
 
 
 def _initial_access_token(
-    session: Session, *, settings: Settings, tenant_id: str, developer_id: str, ttl_seconds: int
+    *, session: Session, settings: Settings, tenant_id: str, developer_id: str, ttl_seconds: int
 ) -> str:
     """A token with only the ``admin`` scope of a sandbox tenant: what the registration
     endpoint accepts as an initial access token for that tenant."""
@@ -254,10 +254,10 @@ def _initial_access_token(
 
 
 def request_promotion(
-    session: Session, *, app_id: str, developer_id: str, redirect_uri: str, note: str
+    *, session: Session, app_id: str, developer_id: str, redirect_uri: str, note: str
 ) -> SandboxApp:
     """Ask the host to review the app for production credentials."""
-    app = get_app(session, app_id=app_id, developer_id=developer_id)
+    app = get_app(session=session, app_id=app_id, developer_id=developer_id)
     if app.promotion in (Promotion.REQUESTED, Promotion.APPROVED):
         raise Conflict(f"promotion already {app.promotion}")
     try:
@@ -272,12 +272,12 @@ def request_promotion(
 
 
 def review_promotion(
-    session: Session, *, app_id: str, reviewer: str, approve: bool, reason: str, settings: Settings
+    *, session: Session, app_id: str, reviewer: str, approve: bool, reason: str, settings: Settings
 ) -> SandboxApp:
     """The host's decision. Approval registers the production client: the authorization
     code grant only (with PKCE), so it reaches a member firm's data only when a user of
     that firm consents, and never through the sandbox tenant."""
-    app = get_app(session, app_id=app_id)
+    app = get_app(session=session, app_id=app_id)
     if app.promotion is not Promotion.REQUESTED:
         raise Conflict(f"promotion is {app.promotion}, not requested")
     app.reviewed_by, app.reviewed_at, app.review_reason = reviewer, utcnow(), reason
@@ -303,7 +303,7 @@ def review_promotion(
     return app
 
 
-def reveal_production_secret(session: Session, *, app: SandboxApp, settings: Settings) -> str:
+def reveal_production_secret(*, session: Session, app: SandboxApp, settings: Settings) -> str:
     """The production secret, once: it is forgotten as it is shown."""
     if app.production_secret_sealed is None:
         return ""
@@ -313,7 +313,7 @@ def reveal_production_secret(session: Session, *, app: SandboxApp, settings: Set
     return secret
 
 
-def pending_promotions(session: Session) -> Sequence[SandboxApp]:
+def pending_promotions(*, session: Session) -> Sequence[SandboxApp]:
     return session.scalars(select(SandboxApp).order_by(SandboxApp.created_at, SandboxApp.id)).all()
 
 
@@ -321,7 +321,7 @@ def pending_promotions(session: Session) -> Sequence[SandboxApp]:
 
 
 def recent_requests(
-    session: Session, *, client_id: str, limit: int = 100, status: int | None = None
+    *, session: Session, client_id: str, limit: int = 100, status: int | None = None
 ) -> Sequence[RequestLog]:
     stmt = select(RequestLog).where(RequestLog.client_id == client_id)
     if status is not None:
@@ -330,7 +330,7 @@ def recent_requests(
 
 
 def hourly_usage(
-    session: Session, *, client_id: str, hours: int = 24, now: datetime | None = None
+    *, session: Session, client_id: str, hours: int = 24, now: datetime | None = None
 ) -> list[dict[str, Any]]:
     """Requests per hour (and errors among them) over the last ``hours``."""
     now = now or utcnow()

@@ -40,7 +40,7 @@ async def reset_sandbox(request: Request, ctx: Context = scoped("estates:write")
     app = request.app
     counts = await run_in_threadpool(
         service.reset,
-        app.state.db,
+        database=app.state.db,
         cipher=app.state.pii,
         keyring=keyring_for_secret(app.state.settings.secret_bytes()),
         tenant_id=principal.tenant_id,
@@ -70,7 +70,9 @@ def list_requests(
 
 @admin.get("/apps", response_model=list[SandboxAppOut], summary="开发者应用 / Developer apps")
 def list_apps(ctx: Context = Depends(host_admin)) -> list[SandboxAppOut]:
-    return [SandboxAppOut.model_validate(a) for a in service.pending_promotions(ctx.session)]
+    return [
+        SandboxAppOut.model_validate(a) for a in service.pending_promotions(session=ctx.session)
+    ]
 
 
 @admin.post(
@@ -86,7 +88,7 @@ def review(
     ctx: Context = Depends(host_admin),
 ) -> SandboxAppOut:
     app = service.review_promotion(
-        ctx.session,
+        session=ctx.session,
         app_id=app_id,
         reviewer=ctx.principal.subject,
         approve=body.approve,
