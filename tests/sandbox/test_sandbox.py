@@ -371,3 +371,34 @@ def test_mock_platform_state_is_shared_by_every_worker(live):
         )
     assert seen.status_code == 200 and seen.json()["title"] == "更换门禁卡"
     assert again.status_code == 200 and again.json()["order_no"] == number
+
+
+def test_old_rate_counters_and_log_entries_are_pruned(live):
+    from datetime import UTC, datetime, timedelta
+
+    from wuye.sandbox.limits import AppLimits
+
+    sandbox = new_app(live)
+    now = datetime(2026, 11, 25, 12, 0, tzinfo=UTC).timestamp()
+    limits = AppLimits(live.database)
+    limits.count(sandbox.client_id, now - 3 * 86400)  # three days ago
+    limits.count(sandbox.client_id, now)
+    old = datetime.fromtimestamp(now, UTC) - timedelta(days=15)
+    for created in (old, datetime.fromtimestamp(now, UTC)):
+        with live.database.transaction(Scope.tenant(sandbox.tenant_id)) as s:
+            s.add(
+                RequestLog(
+                    client_id=sandbox.client_id,
+                    method="GET",
+                    path="/api/v1/estates",
+                    status=200,
+                    latency_ms=1,
+                    created_at=created,
+                )
+            )
+    limits.prune(now)
+    with live.database.transaction(Scope.for_host()) as s:
+        windows = sorted(c.window for c in s.scalars(select(RateCounter)))
+        logged = s.scalars(select(RequestLog)).all()
+    assert windows == sorted([f"m:{int(now // 60)}", f"d:{int(now // 86400)}"])
+    assert len(logged) == 1

@@ -12,14 +12,16 @@ counts against the same limit. Over a limit the answer is 429 with
 from __future__ import annotations
 
 import json
+import random
 import re
 import threading
 import time
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import anyio.to_thread
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -35,6 +37,10 @@ SECRET_KEYS = re.compile(
     r"secret|password|token|authorization|private|key|id_number|phone", re.IGNORECASE
 )
 _CACHE_SECONDS = 10.0
+#: How long the request log keeps an entry.
+LOG_RETENTION_DAYS = 14
+#: Share of requests that also prune old counters and log entries.
+PRUNE_CHANCE = 1 / 500
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,7 +113,28 @@ class AppLimits:
                     set_={"count": RateCounter.count + 1},
                 ).returning(RateCounter.count)
                 out.append(int(session.execute(stmt).scalar_one()))
+        if random.random() < PRUNE_CHANCE:  # noqa: S311 - spreading housekeeping, not secrecy
+            self.prune(now)
         return out[0], out[1]
+
+    def prune(self, now: float) -> None:
+        """Forget counters of past windows and log entries past their retention."""
+        minute, day = int(now // 60), int(now // 86400)
+        with self.database.transaction(DbScope.for_host()) as session:
+            # Window numbers of one kind have the same number of digits for centuries, so
+            # text order is numeric order.
+            session.execute(
+                delete(RateCounter).where(
+                    RateCounter.window.like("m:%"), RateCounter.window < f"m:{minute - 60}"
+                )
+            )
+            session.execute(
+                delete(RateCounter).where(
+                    RateCounter.window.like("d:%"), RateCounter.window < f"d:{day - 1}"
+                )
+            )
+            cutoff = datetime.fromtimestamp(now - LOG_RETENTION_DAYS * 86400, UTC)
+            session.execute(delete(RequestLog).where(RequestLog.created_at < cutoff))
 
     def log(self, tenant_id: str, **entry: Any) -> None:
         with self.database.transaction(DbScope.tenant(tenant_id)) as session:
