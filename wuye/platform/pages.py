@@ -32,5 +32,7 @@ def entry_points() -> list[tuple[str, str, str]]:
         ("/docs", "开放接口文档", "API reference (Swagger UI)"),
         ("/openapi.json", "OpenAPI 契约", "OpenAPI document"),
         ("/onboarding", "物业企业入驻申请", "Onboarding for member firms"),
+        ("/votes", "业主电子投票", "Owners' votes and receipts"),
+        ("/developer", "开发者门户（沙箱）", "Developer portal (sandbox)"),
         ("/.well-known/oauth-authorization-server", "OAuth 2 元数据", "OAuth 2 metadata"),
     ]
