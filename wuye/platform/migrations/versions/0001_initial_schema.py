@@ -19,17 +19,29 @@ depends_on: str | Sequence[str] | None = None
 
 #: Tables under row-level security at this revision.
 TENANT_TABLES = [
+    "adapter_links",
+    "adapter_runs",
+    "alarms",
     "buildings",
     "devices",
     "estates",
+    "learned_thresholds",
     "oauth_clients",
     "oauth_tokens",
     "owners",
     "ownerships",
+    "readings",
+    "sandbox_apps",
+    "sandbox_request_log",
+    "signed_batches",
     "staff",
     "tenant_applications",
     "units",
     "users",
+    "vote_ballots",
+    "vote_elections",
+    "work_order_events",
+    "work_orders",
 ]
 
 
@@ -61,6 +73,36 @@ def upgrade() -> None:
         )
 
     op.create_table(
+        "sandbox_developers",
+        sa.Column("id", sa.String(length=32), nullable=False),
+        sa.Column("username", sa.String(length=100), nullable=False),
+        sa.Column("display_name", sa.String(length=200), nullable=False),
+        sa.Column("email", sa.String(length=200), nullable=False),
+        sa.Column("password_hash", sa.String(length=200), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_sandbox_developers")),
+        sa.UniqueConstraint("username", name=op.f("uq_sandbox_developers_username")),
+    )
+    with op.batch_alter_table("sandbox_developers", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_sandbox_developers_created_at"), ["created_at"], unique=False
+        )
+
+    op.create_table(
+        "sandbox_mock_records",
+        sa.Column("platform", sa.String(length=32), nullable=False),
+        sa.Column("key", sa.String(length=200), nullable=False),
+        sa.Column("data", sa.JSON(), nullable=False),
+        sa.PrimaryKeyConstraint("platform", "key", name=op.f("pk_sandbox_mock_records")),
+    )
+    op.create_table(
+        "sandbox_rate_counters",
+        sa.Column("client_id", sa.String(length=64), nullable=False),
+        sa.Column("window", sa.String(length=24), nullable=False),
+        sa.Column("count", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("client_id", "window", name=op.f("pk_sandbox_rate_counters")),
+    )
+    op.create_table(
         "tenants",
         sa.Column("id", sa.String(length=32), nullable=False),
         sa.Column("name", sa.String(length=200), nullable=False),
@@ -90,6 +132,57 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("tenants", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_tenants_created_at"), ["created_at"], unique=False)
+
+    op.create_table(
+        "adapter_links",
+        sa.Column("id", sa.String(length=32), nullable=False),
+        sa.Column("mapping", sa.String(length=100), nullable=False),
+        sa.Column("entity", sa.String(length=32), nullable=False),
+        sa.Column("source_key", sa.String(length=200), nullable=False),
+        sa.Column("target_id", sa.String(length=200), nullable=False),
+        sa.Column("tenant_id", sa.String(length=32), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["tenant_id"],
+            ["tenants.id"],
+            name=op.f("fk_adapter_links_tenant_id_tenants"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_adapter_links")),
+        sa.UniqueConstraint(
+            "tenant_id", "mapping", "entity", "source_key", name=op.f("uq_adapter_links_tenant_id")
+        ),
+    )
+    with op.batch_alter_table("adapter_links", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_adapter_links_created_at"), ["created_at"], unique=False
+        )
+        batch_op.create_index(batch_op.f("ix_adapter_links_tenant_id"), ["tenant_id"], unique=False)
+
+    op.create_table(
+        "adapter_runs",
+        sa.Column("id", sa.String(length=32), nullable=False),
+        sa.Column("mapping", sa.String(length=100), nullable=False),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("counts", sa.JSON(), nullable=False),
+        sa.Column("errors", sa.JSON(), nullable=False),
+        sa.Column("finished_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("tenant_id", sa.String(length=32), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["tenant_id"],
+            ["tenants.id"],
+            name=op.f("fk_adapter_runs_tenant_id_tenants"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_adapter_runs")),
+    )
+    with op.batch_alter_table("adapter_runs", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_adapter_runs_created_at"), ["created_at"], unique=False
+        )
+        batch_op.create_index(batch_op.f("ix_adapter_runs_mapping"), ["mapping"], unique=False)
+        batch_op.create_index(batch_op.f("ix_adapter_runs_tenant_id"), ["tenant_id"], unique=False)
 
     op.create_table(
         "estates",
@@ -198,6 +291,96 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_owners_created_at"), ["created_at"], unique=False)
         batch_op.create_index(batch_op.f("ix_owners_name"), ["name"], unique=False)
         batch_op.create_index(batch_op.f("ix_owners_tenant_id"), ["tenant_id"], unique=False)
+
+    op.create_table(
+        "sandbox_apps",
+        sa.Column("id", sa.String(length=32), nullable=False),
+        sa.Column("developer_id", sa.String(length=32), nullable=False),
+        sa.Column("name", sa.String(length=200), nullable=False),
+        sa.Column("category", sa.String(length=32), nullable=False),
+        sa.Column("tenant_id", sa.String(length=32), nullable=False),
+        sa.Column("client_id", sa.String(length=64), nullable=False),
+        sa.Column("seed", sa.Integer(), nullable=False),
+        sa.Column("rate_per_minute", sa.Integer(), nullable=False),
+        sa.Column("daily_quota", sa.Integer(), nullable=False),
+        sa.Column(
+            "promotion",
+            sa.Enum(
+                "NONE",
+                "REQUESTED",
+                "APPROVED",
+                "REJECTED",
+                name="promotion",
+                native_enum=False,
+                length=16,
+            ),
+            nullable=False,
+        ),
+        sa.Column("promotion_note", sa.String(length=2000), nullable=False),
+        sa.Column("promotion_redirect_uri", sa.String(length=2000), nullable=False),
+        sa.Column("review_reason", sa.String(length=2000), nullable=False),
+        sa.Column("reviewed_by", sa.String(length=100), nullable=True),
+        sa.Column("reviewed_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("production_client_id", sa.String(length=64), nullable=True),
+        sa.Column("production_secret_sealed", sa.LargeBinary(), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["developer_id"],
+            ["sandbox_developers.id"],
+            name=op.f("fk_sandbox_apps_developer_id_sandbox_developers"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["tenant_id"],
+            ["tenants.id"],
+            name=op.f("fk_sandbox_apps_tenant_id_tenants"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_sandbox_apps")),
+        sa.UniqueConstraint("client_id", name=op.f("uq_sandbox_apps_client_id")),
+        sa.UniqueConstraint(
+            "production_client_id", name=op.f("uq_sandbox_apps_production_client_id")
+        ),
+        sa.UniqueConstraint("tenant_id", name=op.f("uq_sandbox_apps_tenant_id")),
+    )
+    with op.batch_alter_table("sandbox_apps", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_sandbox_apps_created_at"), ["created_at"], unique=False
+        )
+        batch_op.create_index(
+            batch_op.f("ix_sandbox_apps_developer_id"), ["developer_id"], unique=False
+        )
+
+    op.create_table(
+        "sandbox_request_log",
+        sa.Column("id", sa.String(length=32), nullable=False),
+        sa.Column("client_id", sa.String(length=64), nullable=False),
+        sa.Column("method", sa.String(length=8), nullable=False),
+        sa.Column("path", sa.String(length=500), nullable=False),
+        sa.Column("status", sa.Integer(), nullable=False),
+        sa.Column("latency_ms", sa.Integer(), nullable=False),
+        sa.Column("request_body", sa.Text(), nullable=False),
+        sa.Column("response_body", sa.Text(), nullable=False),
+        sa.Column("tenant_id", sa.String(length=32), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["tenant_id"],
+            ["tenants.id"],
+            name=op.f("fk_sandbox_request_log_tenant_id_tenants"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_sandbox_request_log")),
+    )
+    with op.batch_alter_table("sandbox_request_log", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_sandbox_request_log_client_created", ["client_id", "created_at"], unique=False
+        )
+        batch_op.create_index(
+            batch_op.f("ix_sandbox_request_log_created_at"), ["created_at"], unique=False
+        )
+        batch_op.create_index(
+            batch_op.f("ix_sandbox_request_log_tenant_id"), ["tenant_id"], unique=False
+        )
 
     op.create_table(
         "tenant_applications",
@@ -408,6 +591,84 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_staff_tenant_id"), ["tenant_id"], unique=False)
 
     op.create_table(
+        "vote_elections",
+        sa.Column("id", sa.String(length=32), nullable=False),
+        sa.Column("estate_id", sa.String(length=32), nullable=False),
+        sa.Column("title", sa.String(length=200), nullable=False),
+        sa.Column("description", sa.Text(), nullable=False),
+        sa.Column(
+            "matter",
+            sa.Enum(
+                "RULES_OF_PROCEDURE",
+                "MANAGEMENT_STATUTE",
+                "COMMITTEE",
+                "PROPERTY_MANAGER",
+                "FUND_USE",
+                "FUND_RAISING",
+                "REBUILDING",
+                "COMMON_PARTS_USE",
+                "OTHER_MAJOR",
+                name="mattertype",
+                native_enum=False,
+                length=32,
+            ),
+            nullable=False,
+        ),
+        sa.Column(
+            "status",
+            sa.Enum(
+                "DRAFT",
+                "READY",
+                "OPEN",
+                "CLOSED",
+                "DECIDED",
+                name="electionstatus",
+                native_enum=False,
+                length=16,
+            ),
+            nullable=False,
+        ),
+        sa.Column("threshold", sa.Integer(), nullable=False),
+        sa.Column("trustee_count", sa.Integer(), nullable=False),
+        sa.Column("roll", sa.LargeBinary(), nullable=False),
+        sa.Column("unit_refs", sa.Text(), nullable=False),
+        sa.Column("dealings", sa.Text(), nullable=False),
+        sa.Column("fingerprint", sa.String(length=64), nullable=False),
+        sa.Column("ledger_ref", sa.String(length=80), nullable=False),
+        sa.Column("ballots_contract", sa.String(length=42), nullable=False),
+        sa.Column("tally", sa.Text(), nullable=False),
+        sa.Column("shares", sa.Text(), nullable=False),
+        sa.Column("result", sa.Text(), nullable=False),
+        sa.Column("approved", sa.Boolean(), nullable=True),
+        sa.Column("tenant_id", sa.String(length=32), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["estate_id"],
+            ["estates.id"],
+            name=op.f("fk_vote_elections_estate_id_estates"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["tenant_id"],
+            ["tenants.id"],
+            name=op.f("fk_vote_elections_tenant_id_tenants"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_vote_elections")),
+    )
+    with op.batch_alter_table("vote_elections", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_vote_elections_created_at"), ["created_at"], unique=False
+        )
+        batch_op.create_index(
+            batch_op.f("ix_vote_elections_estate_id"), ["estate_id"], unique=False
+        )
+        batch_op.create_index(batch_op.f("ix_vote_elections_status"), ["status"], unique=False)
+        batch_op.create_index(
+            batch_op.f("ix_vote_elections_tenant_id"), ["tenant_id"], unique=False
+        )
+
+    op.create_table(
         "devices",
         sa.Column("id", sa.String(length=32), nullable=False),
         sa.Column("estate_id", sa.String(length=32), nullable=False),
@@ -498,6 +759,92 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_units_tenant_id"), ["tenant_id"], unique=False)
 
     op.create_table(
+        "alarms",
+        sa.Column("id", sa.String(length=32), nullable=False),
+        sa.Column("device_id", sa.String(length=32), nullable=False),
+        sa.Column("estate_id", sa.String(length=32), nullable=False),
+        sa.Column("metric", sa.String(length=32), nullable=False),
+        sa.Column("kind", sa.String(length=16), nullable=False),
+        sa.Column("severity", sa.String(length=16), nullable=False),
+        sa.Column("state", sa.String(length=16), nullable=False),
+        sa.Column("low", sa.Float(), nullable=True),
+        sa.Column("high", sa.Float(), nullable=True),
+        sa.Column("value", sa.Float(), nullable=False),
+        sa.Column("peak_value", sa.Float(), nullable=False),
+        sa.Column("raised_ts_ms", sa.BigInteger(), nullable=False),
+        sa.Column("acknowledged_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("acknowledged_by", sa.String(length=100), nullable=True),
+        sa.Column("note", sa.String(length=500), nullable=False),
+        sa.Column("cleared_ts_ms", sa.BigInteger(), nullable=True),
+        sa.Column("tenant_id", sa.String(length=32), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["device_id"],
+            ["devices.id"],
+            name=op.f("fk_alarms_device_id_devices"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["estate_id"],
+            ["estates.id"],
+            name=op.f("fk_alarms_estate_id_estates"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["tenant_id"],
+            ["tenants.id"],
+            name=op.f("fk_alarms_tenant_id_tenants"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_alarms")),
+    )
+    with op.batch_alter_table("alarms", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_alarms_created_at"), ["created_at"], unique=False)
+        batch_op.create_index("ix_alarms_device_state", ["device_id", "state"], unique=False)
+        batch_op.create_index(batch_op.f("ix_alarms_estate_id"), ["estate_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_alarms_severity"), ["severity"], unique=False)
+        batch_op.create_index(batch_op.f("ix_alarms_state"), ["state"], unique=False)
+        batch_op.create_index(batch_op.f("ix_alarms_tenant_id"), ["tenant_id"], unique=False)
+
+    op.create_table(
+        "learned_thresholds",
+        sa.Column("id", sa.String(length=32), nullable=False),
+        sa.Column("device_id", sa.String(length=32), nullable=False),
+        sa.Column("metric", sa.String(length=32), nullable=False),
+        sa.Column("hour", sa.Integer(), nullable=False),
+        sa.Column("median", sa.Float(), nullable=False),
+        sa.Column("mad", sa.Float(), nullable=False),
+        sa.Column("low", sa.Float(), nullable=False),
+        sa.Column("high", sa.Float(), nullable=False),
+        sa.Column("samples", sa.Integer(), nullable=False),
+        sa.Column("computed_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("tenant_id", sa.String(length=32), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["device_id"],
+            ["devices.id"],
+            name=op.f("fk_learned_thresholds_device_id_devices"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["tenant_id"],
+            ["tenants.id"],
+            name=op.f("fk_learned_thresholds_tenant_id_tenants"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_learned_thresholds")),
+        sa.UniqueConstraint(
+            "device_id", "metric", "hour", name=op.f("uq_learned_thresholds_device_id")
+        ),
+    )
+    with op.batch_alter_table("learned_thresholds", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_learned_thresholds_device_id"), ["device_id"], unique=False
+        )
+        batch_op.create_index(
+            batch_op.f("ix_learned_thresholds_tenant_id"), ["tenant_id"], unique=False
+        )
+
+    op.create_table(
         "ownerships",
         sa.Column("id", sa.String(length=32), nullable=False),
         sa.Column("unit_id", sa.String(length=32), nullable=False),
@@ -529,11 +876,275 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_ownerships_tenant_id"), ["tenant_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_ownerships_unit_id"), ["unit_id"], unique=False)
 
+    op.create_table(
+        "readings",
+        sa.Column(
+            "id",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            autoincrement=True,
+            nullable=False,
+        ),
+        sa.Column("device_id", sa.String(length=32), nullable=False),
+        sa.Column("metric", sa.String(length=32), nullable=False),
+        sa.Column("unit", sa.String(length=16), nullable=False),
+        sa.Column("value", sa.Float(), nullable=False),
+        sa.Column("ts_ms", sa.BigInteger(), nullable=False),
+        sa.Column("tenant_id", sa.String(length=32), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["device_id"],
+            ["devices.id"],
+            name=op.f("fk_readings_device_id_devices"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["tenant_id"],
+            ["tenants.id"],
+            name=op.f("fk_readings_tenant_id_tenants"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_readings")),
+    )
+    with op.batch_alter_table("readings", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_readings_device_metric_ts", ["device_id", "metric", "ts_ms"], unique=False
+        )
+        batch_op.create_index(batch_op.f("ix_readings_tenant_id"), ["tenant_id"], unique=False)
+
+    op.create_table(
+        "signed_batches",
+        sa.Column("id", sa.String(length=32), nullable=False),
+        sa.Column("device_id", sa.String(length=32), nullable=False),
+        sa.Column("key_version", sa.Integer(), nullable=False),
+        sa.Column("seq", sa.BigInteger(), nullable=False),
+        sa.Column("topic", sa.String(length=200), nullable=False),
+        sa.Column("body", sa.LargeBinary(), nullable=False),
+        sa.Column("signature", sa.LargeBinary(), nullable=False),
+        sa.Column("received_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("tenant_id", sa.String(length=32), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["device_id"],
+            ["devices.id"],
+            name=op.f("fk_signed_batches_device_id_devices"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["tenant_id"],
+            ["tenants.id"],
+            name=op.f("fk_signed_batches_tenant_id_tenants"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_signed_batches")),
+        sa.UniqueConstraint(
+            "device_id", "key_version", "seq", name=op.f("uq_signed_batches_device_id")
+        ),
+    )
+    with op.batch_alter_table("signed_batches", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_signed_batches_device_id"), ["device_id"], unique=False
+        )
+        batch_op.create_index(
+            batch_op.f("ix_signed_batches_tenant_id"), ["tenant_id"], unique=False
+        )
+
+    op.create_table(
+        "vote_ballots",
+        sa.Column("id", sa.String(length=32), nullable=False),
+        sa.Column("election_id", sa.String(length=32), nullable=False),
+        sa.Column("unit_id", sa.String(length=32), nullable=False),
+        sa.Column("owner_id", sa.String(length=32), nullable=False),
+        sa.Column("tracker", sa.String(length=64), nullable=False),
+        sa.Column("data", sa.LargeBinary(), nullable=False),
+        sa.Column("tx_hash", sa.String(length=66), nullable=False),
+        sa.Column("block_number", sa.Integer(), nullable=False),
+        sa.Column("receipt", sa.Text(), nullable=False),
+        sa.Column("by_proxy", sa.Boolean(), nullable=False),
+        sa.Column("entered_by", sa.String(length=200), nullable=True),
+        sa.Column("authorisation", sa.LargeBinary(), nullable=True),
+        sa.Column("authorisation_sm3", sa.String(length=64), nullable=True),
+        sa.Column("tenant_id", sa.String(length=32), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["election_id"],
+            ["vote_elections.id"],
+            name=op.f("fk_vote_ballots_election_id_vote_elections"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["owner_id"],
+            ["owners.id"],
+            name=op.f("fk_vote_ballots_owner_id_owners"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["tenant_id"],
+            ["tenants.id"],
+            name=op.f("fk_vote_ballots_tenant_id_tenants"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["unit_id"],
+            ["units.id"],
+            name=op.f("fk_vote_ballots_unit_id_units"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_vote_ballots")),
+        sa.UniqueConstraint("election_id", "unit_id", name=op.f("uq_vote_ballots_election_id")),
+        sa.UniqueConstraint("tracker", name=op.f("uq_vote_ballots_tracker")),
+    )
+    with op.batch_alter_table("vote_ballots", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_vote_ballots_created_at"), ["created_at"], unique=False
+        )
+        batch_op.create_index(
+            batch_op.f("ix_vote_ballots_election_id"), ["election_id"], unique=False
+        )
+        batch_op.create_index(batch_op.f("ix_vote_ballots_owner_id"), ["owner_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_vote_ballots_tenant_id"), ["tenant_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_vote_ballots_unit_id"), ["unit_id"], unique=False)
+
+    op.create_table(
+        "work_orders",
+        sa.Column("id", sa.String(length=32), nullable=False),
+        sa.Column("estate_id", sa.String(length=32), nullable=False),
+        sa.Column("device_id", sa.String(length=32), nullable=True),
+        sa.Column("alarm_id", sa.String(length=32), nullable=True),
+        sa.Column("title", sa.String(length=200), nullable=False),
+        sa.Column("description", sa.String(length=2000), nullable=False),
+        sa.Column("skill", sa.String(length=32), nullable=False),
+        sa.Column("priority", sa.String(length=16), nullable=False),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("assignee_id", sa.String(length=32), nullable=True),
+        sa.Column("latitude", sa.Double(), nullable=True),
+        sa.Column("longitude", sa.Double(), nullable=True),
+        sa.Column("respond_due_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("resolve_due_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("escalate_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("escalation_level", sa.Integer(), nullable=False),
+        sa.Column("assigned_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("resolved_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("event_count", sa.Integer(), nullable=False),
+        sa.Column("tenant_id", sa.String(length=32), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["alarm_id"],
+            ["alarms.id"],
+            name=op.f("fk_work_orders_alarm_id_alarms"),
+            ondelete="SET NULL",
+        ),
+        sa.ForeignKeyConstraint(
+            ["assignee_id"],
+            ["staff.id"],
+            name=op.f("fk_work_orders_assignee_id_staff"),
+            ondelete="SET NULL",
+        ),
+        sa.ForeignKeyConstraint(
+            ["device_id"],
+            ["devices.id"],
+            name=op.f("fk_work_orders_device_id_devices"),
+            ondelete="SET NULL",
+        ),
+        sa.ForeignKeyConstraint(
+            ["estate_id"],
+            ["estates.id"],
+            name=op.f("fk_work_orders_estate_id_estates"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["tenant_id"],
+            ["tenants.id"],
+            name=op.f("fk_work_orders_tenant_id_tenants"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_work_orders")),
+    )
+    with op.batch_alter_table("work_orders", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_work_orders_alarm_id"), ["alarm_id"], unique=False)
+        batch_op.create_index(
+            "ix_work_orders_assignee_status", ["assignee_id", "status"], unique=False
+        )
+        batch_op.create_index(batch_op.f("ix_work_orders_created_at"), ["created_at"], unique=False)
+        batch_op.create_index(batch_op.f("ix_work_orders_device_id"), ["device_id"], unique=False)
+        batch_op.create_index(
+            batch_op.f("ix_work_orders_escalate_at"), ["escalate_at"], unique=False
+        )
+        batch_op.create_index(batch_op.f("ix_work_orders_estate_id"), ["estate_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_work_orders_status"), ["status"], unique=False)
+        batch_op.create_index(batch_op.f("ix_work_orders_tenant_id"), ["tenant_id"], unique=False)
+
+    op.create_table(
+        "work_order_events",
+        sa.Column("id", sa.String(length=32), nullable=False),
+        sa.Column("work_order_id", sa.String(length=32), nullable=False),
+        sa.Column("seq", sa.Integer(), nullable=False),
+        sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("kind", sa.String(length=32), nullable=False),
+        sa.Column("from_status", sa.String(length=16), nullable=True),
+        sa.Column("to_status", sa.String(length=16), nullable=True),
+        sa.Column("staff_id", sa.String(length=32), nullable=True),
+        sa.Column("actor", sa.String(length=100), nullable=False),
+        sa.Column("detail", sa.String(length=1000), nullable=False),
+        sa.Column("tenant_id", sa.String(length=32), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["tenant_id"],
+            ["tenants.id"],
+            name=op.f("fk_work_order_events_tenant_id_tenants"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["work_order_id"],
+            ["work_orders.id"],
+            name=op.f("fk_work_order_events_work_order_id_work_orders"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_work_order_events")),
+    )
+    with op.batch_alter_table("work_order_events", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_work_order_events_tenant_id"), ["tenant_id"], unique=False
+        )
+        batch_op.create_index(
+            batch_op.f("ix_work_order_events_work_order_id"), ["work_order_id"], unique=False
+        )
+
     if op.get_bind().dialect.name == "postgresql":
         enable_row_level_security(op.get_bind(), TENANT_TABLES)
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("work_order_events", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_work_order_events_work_order_id"))
+        batch_op.drop_index(batch_op.f("ix_work_order_events_tenant_id"))
+
+    op.drop_table("work_order_events")
+    with op.batch_alter_table("work_orders", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_work_orders_tenant_id"))
+        batch_op.drop_index(batch_op.f("ix_work_orders_status"))
+        batch_op.drop_index(batch_op.f("ix_work_orders_estate_id"))
+        batch_op.drop_index(batch_op.f("ix_work_orders_escalate_at"))
+        batch_op.drop_index(batch_op.f("ix_work_orders_device_id"))
+        batch_op.drop_index(batch_op.f("ix_work_orders_created_at"))
+        batch_op.drop_index("ix_work_orders_assignee_status")
+        batch_op.drop_index(batch_op.f("ix_work_orders_alarm_id"))
+
+    op.drop_table("work_orders")
+    with op.batch_alter_table("vote_ballots", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_vote_ballots_unit_id"))
+        batch_op.drop_index(batch_op.f("ix_vote_ballots_tenant_id"))
+        batch_op.drop_index(batch_op.f("ix_vote_ballots_owner_id"))
+        batch_op.drop_index(batch_op.f("ix_vote_ballots_election_id"))
+        batch_op.drop_index(batch_op.f("ix_vote_ballots_created_at"))
+
+    op.drop_table("vote_ballots")
+    with op.batch_alter_table("signed_batches", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_signed_batches_tenant_id"))
+        batch_op.drop_index(batch_op.f("ix_signed_batches_device_id"))
+
+    op.drop_table("signed_batches")
+    with op.batch_alter_table("readings", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_readings_tenant_id"))
+        batch_op.drop_index("ix_readings_device_metric_ts")
+
+    op.drop_table("readings")
     with op.batch_alter_table("ownerships", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_ownerships_unit_id"))
         batch_op.drop_index(batch_op.f("ix_ownerships_tenant_id"))
@@ -541,6 +1152,20 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_ownerships_created_at"))
 
     op.drop_table("ownerships")
+    with op.batch_alter_table("learned_thresholds", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_learned_thresholds_tenant_id"))
+        batch_op.drop_index(batch_op.f("ix_learned_thresholds_device_id"))
+
+    op.drop_table("learned_thresholds")
+    with op.batch_alter_table("alarms", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_alarms_tenant_id"))
+        batch_op.drop_index(batch_op.f("ix_alarms_state"))
+        batch_op.drop_index(batch_op.f("ix_alarms_severity"))
+        batch_op.drop_index(batch_op.f("ix_alarms_estate_id"))
+        batch_op.drop_index("ix_alarms_device_state")
+        batch_op.drop_index(batch_op.f("ix_alarms_created_at"))
+
+    op.drop_table("alarms")
     with op.batch_alter_table("units", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_units_tenant_id"))
         batch_op.drop_index(batch_op.f("ix_units_estate_id"))
@@ -556,6 +1181,13 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_devices_building_id"))
 
     op.drop_table("devices")
+    with op.batch_alter_table("vote_elections", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_vote_elections_tenant_id"))
+        batch_op.drop_index(batch_op.f("ix_vote_elections_status"))
+        batch_op.drop_index(batch_op.f("ix_vote_elections_estate_id"))
+        batch_op.drop_index(batch_op.f("ix_vote_elections_created_at"))
+
+    op.drop_table("vote_elections")
     with op.batch_alter_table("staff", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_staff_tenant_id"))
         batch_op.drop_index(batch_op.f("ix_staff_name"))
@@ -592,6 +1224,17 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_tenant_applications_created_at"))
 
     op.drop_table("tenant_applications")
+    with op.batch_alter_table("sandbox_request_log", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_sandbox_request_log_tenant_id"))
+        batch_op.drop_index(batch_op.f("ix_sandbox_request_log_created_at"))
+        batch_op.drop_index("ix_sandbox_request_log_client_created")
+
+    op.drop_table("sandbox_request_log")
+    with op.batch_alter_table("sandbox_apps", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_sandbox_apps_developer_id"))
+        batch_op.drop_index(batch_op.f("ix_sandbox_apps_created_at"))
+
+    op.drop_table("sandbox_apps")
     with op.batch_alter_table("owners", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_owners_tenant_id"))
         batch_op.drop_index(batch_op.f("ix_owners_name"))
@@ -610,10 +1253,27 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_estates_city"))
 
     op.drop_table("estates")
+    with op.batch_alter_table("adapter_runs", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_adapter_runs_tenant_id"))
+        batch_op.drop_index(batch_op.f("ix_adapter_runs_mapping"))
+        batch_op.drop_index(batch_op.f("ix_adapter_runs_created_at"))
+
+    op.drop_table("adapter_runs")
+    with op.batch_alter_table("adapter_links", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_adapter_links_tenant_id"))
+        batch_op.drop_index(batch_op.f("ix_adapter_links_created_at"))
+
+    op.drop_table("adapter_links")
     with op.batch_alter_table("tenants", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_tenants_created_at"))
 
     op.drop_table("tenants")
+    op.drop_table("sandbox_rate_counters")
+    op.drop_table("sandbox_mock_records")
+    with op.batch_alter_table("sandbox_developers", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_sandbox_developers_created_at"))
+
+    op.drop_table("sandbox_developers")
     with op.batch_alter_table("oauth_signing_keys", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_oauth_signing_keys_created_at"))
         batch_op.drop_index(batch_op.f("ix_oauth_signing_keys_active"))
