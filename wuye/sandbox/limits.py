@@ -78,11 +78,18 @@ class AppLimits:
         self._lock = threading.Lock()
         self._cache: dict[str, tuple[float, Limits | None]] = {}
 
+    def cached(self, client_id: str) -> tuple[bool, Limits | None]:
+        """``(True, limits)`` when the answer is cached and fresh; no database work."""
+        hit = self._cache.get(client_id)
+        if hit and hit[0] > time.monotonic():
+            return True, hit[1]
+        return False, None
+
     def get(self, client_id: str) -> Limits | None:
         now = time.monotonic()
-        hit = self._cache.get(client_id)
-        if hit and hit[0] > now:
-            return hit[1]
+        fresh, limits = self.cached(client_id)
+        if fresh:
+            return limits
         with self.database.transaction(DbScope.for_host()) as session:
             app = session.scalars(
                 select(SandboxApp).where(
@@ -178,7 +185,13 @@ class RateLimitMiddleware:
                 claims = {}
         client_id = claims.get("client_id")
         limits: AppLimits = state.app_limits
-        found = await anyio.to_thread.run_sync(limits.get, client_id) if client_id else None
+        found = None
+        if client_id:
+            # Most calls come from clients already looked up: answer those without a
+            # thread-pool crossing.
+            fresh, found = limits.cached(client_id)
+            if not fresh:
+                found = await anyio.to_thread.run_sync(limits.get, client_id)
         if found is None:
             await self.app(scope, receive, send)
             return
