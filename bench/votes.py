@@ -21,10 +21,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from wuye.crypto import sm3_hash  # noqa: E402
-from wuye.votes import civil_code  # noqa: E402
-from wuye.votes.ballot import encrypt_ballot  # noqa: E402
-from wuye.votes.group import decode  # noqa: E402
-from wuye.votes.tally import (  # noqa: E402
+from wuye.ledger.votes import civil_code  # noqa: E402
+from wuye.ledger.votes.ballot import encrypt_ballot  # noqa: E402
+from wuye.ledger.votes.group import decode  # noqa: E402
+from wuye.ledger.votes.tally import (  # noqa: E402
     Cast,
     Manifest,
     UnitWeight,
@@ -34,12 +34,12 @@ from wuye.votes.tally import (  # noqa: E402
     verify_ballots,
     verify_record,
 )
-from wuye.votes.trustees import ceremony  # noqa: E402
+from wuye.ledger.votes.trustees import ceremony  # noqa: E402
 
 
 def _encrypt(job: tuple[bytes, bytes, list[tuple[bytes, int]]]) -> list[tuple[bytes, bytes]]:
     key_bytes, fingerprint, rows = job
-    from wuye.votes.ballot import ballot_context
+    from wuye.ledger.votes.ballot import ballot_context
 
     key = decode(key_bytes)
     out = []
@@ -96,8 +96,8 @@ def main() -> None:
         from eth_account import Account
 
         from wuye.ledger.embedded import start_embedded_node
-        from wuye.votes.chain import Officer, connect, deploy
-        from wuye.votes.verify import verify_on_chain
+        from wuye.ledger.votes.chain import Officer, connect, deploy
+        from wuye.ledger.votes.verify import verify_on_chain
 
         with tempfile.TemporaryDirectory() as tmp:
             node = start_embedded_node(Path(tmp), port=18645, block_interval=0.2)

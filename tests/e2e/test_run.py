@@ -81,7 +81,8 @@ def test_wuye_run_seeds_serves_and_stops_cleanly(tmp_path: Path):
         client.disconnect()
 
         # Simulated devices publish protected telemetry; the run's ingest stores it.
-        bearer = {"Authorization": f"Bearer {_token(base, firm, 'estates:read devices:read telemetry:read')}"}
+        scope = "estates:read devices:read telemetry:read"
+        bearer = {"Authorization": f"Bearer {_token(base, firm, scope)}"}
         estate_id = httpx.get(f"{base}/api/v1/estates", headers=bearer).json()["items"][0]["id"]
         subprocess.run(
             [sys.executable, "-m", "wuye", "devices", "simulate", "--estate", estate_id,

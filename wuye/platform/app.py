@@ -84,8 +84,8 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.include_router(telemetry_router)
     app.include_router(alarms_router)
     app.include_router(workorders_router)
-    from wuye.votes.pages import install as install_votes_pages
-    from wuye.votes.views import router as votes_router
+    from wuye.ledger.votes.pages import install as install_votes_pages
+    from wuye.ledger.votes.views import router as votes_router
 
     app.include_router(votes_router)
     install_votes_pages(app)

@@ -136,7 +136,7 @@ def _add_package_groups() -> None:
 
     cli.add_command(devices)
     cli.add_command(ledger)
-    from wuye.votes.cli import receipt, votes
+    from wuye.ledger.votes.cli import receipt, votes
 
     cli.add_command(votes)
     cli.add_command(receipt)

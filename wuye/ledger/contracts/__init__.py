@@ -62,24 +62,30 @@ def _compile(name: str, source: str) -> dict[str, Any]:
 @cache
 def compiled(name: str) -> Compiled:
     """Compile (or fetch from the cache) the contract called `name`."""
+    return compile_source(name, source_path(name))
+
+
+def compile_source(name: str, path: Path) -> Compiled:
+    """Compile the Vyper source at ``path``, or fetch it from the cache keyed by the
+    compiler version and the source's hash; other packages' contracts use this too."""
     import vyper
 
-    source = source_path(name).read_text()
+    source = path.read_text()
     key = hashlib.sha256(f"{vyper.__version__}\0{source}".encode()).hexdigest()
-    path = cache_dir() / f"{name}-{key[:24]}.json"
+    cached = cache_dir() / f"{name}-{key[:24]}.json"
     data: dict[str, Any] | None = None
-    if path.exists():
+    if cached.exists():
         try:
-            data = json.loads(path.read_text())
+            data = json.loads(cached.read_text())
         except (OSError, ValueError):
             data = None
     if data is None:
         data = _compile(name, source)
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_suffix(f".{os.getpid()}.tmp")
+            cached.parent.mkdir(parents=True, exist_ok=True)
+            tmp = cached.with_suffix(f".{os.getpid()}.tmp")
             tmp.write_text(json.dumps(data))
-            tmp.replace(path)
+            tmp.replace(cached)
         except OSError:
             pass  # a read-only home still compiles; it only recompiles next time
     return Compiled(

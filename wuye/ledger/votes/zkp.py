@@ -21,8 +21,8 @@ from typing import Any
 
 from wuye.crypto import sm3_hash
 from wuye.crypto.errors import MalformedInputError
-from wuye.votes.elgamal import Ciphertext
-from wuye.votes.group import G, N, Point, decode, double_mul, msm, neg, random_scalar
+from wuye.ledger.votes.elgamal import Ciphertext
+from wuye.ledger.votes.group import G, N, Point, decode, double_mul, msm, neg, random_scalar
 
 __all__ = ["BatchVerifier", "DLEQProof", "ProofError", "SchnorrProof", "ZeroOneProof", "challenge"]
 

@@ -14,10 +14,10 @@ import pytest
 
 from tests.factories import make_tenant
 from tests.ledger.conftest import free_port
-from wuye.votes.receipts import verify_offline
-from wuye.votes.service import VotesLedger
-from wuye.votes.tally import ceremony_context
-from wuye.votes.trustees import ceremony
+from wuye.ledger.votes.receipts import verify_offline
+from wuye.ledger.votes.service import VotesLedger
+from wuye.ledger.votes.tally import ceremony_context
+from wuye.ledger.votes.trustees import ceremony
 
 CHROMIUM = "/usr/bin/chromium"
 pytestmark = pytest.mark.skipif(
@@ -168,8 +168,8 @@ def test_resident_casts_audits_keeps_and_checks_a_receipt(server, database, sett
         post(f"/api/v1/elections/{election}/close")
         from types import SimpleNamespace
 
-        from wuye.votes.elgamal import Ciphertext
-        from wuye.votes.tally import share_tally
+        from wuye.ledger.votes.elgamal import Ciphertext
+        from wuye.ledger.votes.tally import share_tally
 
         tally = {
             (int(k.split(":")[0]), k.split(":")[1]): Ciphertext.from_json(v) if v else None

@@ -4,7 +4,7 @@ The record is everything anyone needs to re-check an election without trusting
 the platform: the manifest (matter, options, trustees' key commitments, each
 unit's area and headcount group), the encrypted ballots in ledger order, the
 tally's decryption shares with their proofs, and the counts and decision. It is
-published on the ledger (see :mod:`wuye.votes.chain`); :func:`verify_record`
+published on the ledger (see :mod:`wuye.ledger.votes.chain`); :func:`verify_record`
 re-derives every figure from it.
 """
 
@@ -19,11 +19,11 @@ from typing import Any
 
 from wuye.crypto import sm3_hash
 from wuye.crypto.errors import CryptoError, MalformedInputError
-from wuye.votes import civil_code
-from wuye.votes.ballot import OPTIONS, EncryptedBallot, ballot_context, decode_ballot
-from wuye.votes.elgamal import Ciphertext, discrete_log
-from wuye.votes.group import Point, decode, msm
-from wuye.votes.trustees import (
+from wuye.ledger.votes import civil_code
+from wuye.ledger.votes.ballot import OPTIONS, EncryptedBallot, ballot_context, decode_ballot
+from wuye.ledger.votes.elgamal import Ciphertext, discrete_log
+from wuye.ledger.votes.group import Point, decode, msm
+from wuye.ledger.votes.trustees import (
     Dealing,
     DecryptionShare,
     TrusteeKey,
@@ -31,7 +31,7 @@ from wuye.votes.trustees import (
     election_key,
     verification_key,
 )
-from wuye.votes.zkp import BatchVerifier, ProofError
+from wuye.ledger.votes.zkp import BatchVerifier, ProofError
 
 __all__ = [
     "Cast",

@@ -23,10 +23,10 @@ from web3.types import RPCEndpoint
 from wuye.crypto import sm3_hash
 from wuye.ledger import contracts as ledger_contracts
 from wuye.ledger.genesis import PERMISSIONS_ADDRESS
-from wuye.votes import contracts
-from wuye.votes.ballot import OPTIONS
-from wuye.votes.civil_code import Decision
-from wuye.votes.tally import Cast, Manifest, Result, decode_units, encode_units
+from wuye.ledger.votes import contracts
+from wuye.ledger.votes.ballot import OPTIONS
+from wuye.ledger.votes.civil_code import Decision
+from wuye.ledger.votes.tally import Cast, Manifest, Result, decode_units, encode_units
 
 __all__ = ["ElectionRef", "Officer", "deploy", "fetch_record"]
 

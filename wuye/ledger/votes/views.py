@@ -9,12 +9,8 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Query, Request, status
 
-from wuye.platform.deps import Context, UnitOfWorkRoute, scoped
-from wuye.platform.listing import ListParams, Page, list_params, paginate
-from wuye.platform.problems import Problem
-from wuye.platform.settings import EMBEDDED, Settings
-from wuye.votes import service
-from wuye.votes.models import (
+from wuye.ledger.votes import service
+from wuye.ledger.votes.models import (
     Ballot,
     BallotOut,
     CastIn,
@@ -26,6 +22,10 @@ from wuye.votes.models import (
     SharesIn,
     TrusteesIn,
 )
+from wuye.platform.deps import Context, UnitOfWorkRoute, scoped
+from wuye.platform.listing import ListParams, Page, list_params, paginate
+from wuye.platform.problems import Problem
+from wuye.platform.settings import EMBEDDED, Settings
 
 router = APIRouter(prefix="/api/v1", tags=["votes 业主表决"], route_class=UnitOfWorkRoute)
 
@@ -38,7 +38,7 @@ def _configured_ledger(settings: Settings) -> service.VotesLedger:
     embedded ledger, contracts deployed once with the node's dev admin and remembered."""
     from eth_account import Account
 
-    from wuye.votes.chain import Officer, connect, deploy
+    from wuye.ledger.votes.chain import Officer, connect, deploy
 
     url = settings.ledger_url
     if url == EMBEDDED:

@@ -16,11 +16,13 @@ from fastapi.responses import HTMLResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
-from wuye.votes.ballot import OPTIONS
-from wuye.votes.civil_code import MATTER_LABELS
+from wuye.ledger.votes.ballot import OPTIONS
+from wuye.ledger.votes.civil_code import MATTER_LABELS
+from wuye.platform import pages as platform_pages
 
 HERE = Path(__file__).parent
-templates = Jinja2Templates(directory=[HERE / "templates", HERE.parent / "platform" / "templates"])
+PLATFORM_TEMPLATES = Path(platform_pages.__file__).parent / "templates"
+templates = Jinja2Templates(directory=[HERE / "templates", PLATFORM_TEMPLATES])
 
 
 def install(app: FastAPI) -> None:
@@ -51,7 +53,7 @@ def install(app: FastAPI) -> None:
     @app.post("/votes/receipts/verify", include_in_schema=False)
     def verify_receipt(request: Request, receipt: dict[str, Any] = Body(...)) -> dict[str, Any]:
         """Check a receipt offline, then online against the platform's ledger node."""
-        from wuye.votes.receipts import ReceiptError, verify_offline, verify_online
+        from wuye.ledger.votes.receipts import ReceiptError, verify_offline, verify_online
 
         try:
             checked = verify_offline(receipt)
@@ -68,6 +70,6 @@ def install(app: FastAPI) -> None:
 
     @app.post("/votes/receipts/qr", include_in_schema=False)
     def receipt_qr(receipt: dict[str, Any] = Body(...)) -> Response:
-        from wuye.votes.receipts import qr_svg
+        from wuye.ledger.votes.receipts import qr_svg
 
         return Response(qr_svg(receipt), media_type="image/svg+xml")

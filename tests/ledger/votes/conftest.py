@@ -23,7 +23,7 @@ def node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedNode]:
 @pytest.fixture(scope="module")
 def ledger(node: EmbeddedNode):
     """(w3, officer, record address) with Ballots and ElectionRecord deployed."""
-    from wuye.votes.chain import Officer, connect, deploy
+    from wuye.ledger.votes.chain import Officer, connect, deploy
 
     w3 = connect(node.url)
     officer_key = Account.create().key.hex()

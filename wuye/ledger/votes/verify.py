@@ -12,8 +12,8 @@ from collections.abc import Callable
 
 from web3 import Web3
 
-from wuye.votes.chain import ElectionRef, OnChainRecord, fetch_record
-from wuye.votes.tally import VerificationReport, verify_record
+from wuye.ledger.votes.chain import ElectionRef, OnChainRecord, fetch_record
+from wuye.ledger.votes.tally import VerificationReport, verify_record
 
 
 def verify_on_chain(

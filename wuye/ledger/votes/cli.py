@@ -21,8 +21,8 @@ def votes() -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 def verify_election(rpc_url: str, election: str, workers: int | None, as_json: bool) -> None:
     """Re-verify an election: every ballot's proofs, the tally, decryption, Article 278."""
-    from wuye.votes.chain import ElectionRef, connect
-    from wuye.votes.verify import verify_on_chain
+    from wuye.ledger.votes.chain import ElectionRef, connect
+    from wuye.ledger.votes.verify import verify_on_chain
 
     try:
         ref = ElectionRef.parse(election)
@@ -62,9 +62,9 @@ def verify_election(rpc_url: str, election: str, workers: int | None, as_json: b
 @click.argument("audit_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 def audit_ballot(audit_file: Path) -> None:
     """Benaloh audit on a second device: check a spoilt ballot against its revealed secrets."""
-    from wuye.votes.ballot import BallotSecrets, EncryptedBallot, audit, ballot_context
-    from wuye.votes.group import decode
-    from wuye.votes.zkp import ProofError
+    from wuye.ledger.votes.ballot import BallotSecrets, EncryptedBallot, audit, ballot_context
+    from wuye.ledger.votes.group import decode
+    from wuye.ledger.votes.zkp import ProofError
 
     data = json.loads(audit_file.read_text())
     try:
@@ -79,7 +79,7 @@ def audit_ballot(audit_file: Path) -> None:
         choice = audit(key, ballot, BallotSecrets.from_json(data["revealed"]))
     except (KeyError, ValueError) as exc:
         raise click.ClickException(f"审计失败 / audit FAILED: {exc}") from exc
-    from wuye.votes.ballot import OPTIONS
+    from wuye.ledger.votes.ballot import OPTIONS
 
     click.echo(
         f"审计通过 / audit passed: the ballot holds {OPTIONS[choice][1]} {OPTIONS[choice][2]}"
@@ -97,7 +97,7 @@ def receipt() -> None:
 @click.option("--rpc", "rpc_url", default=None, help="Also check online against this node.")
 def verify_receipt(receipt_file: Path, rpc_url: str | None) -> None:
     """Check a receipt offline (seals, Merkle proofs) and, with --rpc, that it was counted."""
-    from wuye.votes.receipts import ReceiptError, verify_offline, verify_online
+    from wuye.ledger.votes.receipts import ReceiptError, verify_offline, verify_online
 
     try:
         data = json.loads(receipt_file.read_text())
@@ -105,7 +105,7 @@ def verify_receipt(receipt_file: Path, rpc_url: str | None) -> None:
         raise click.ClickException(f"回执不是 JSON / receipt is not JSON: {exc}") from exc
     try:
         if rpc_url:
-            from wuye.votes.chain import connect
+            from wuye.ledger.votes.chain import connect
 
             checked = verify_online(data, connect(rpc_url))
         else:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from wuye.crypto.errors import MalformedInputError
-from wuye.votes.group import G, N, Point, decode, identity, msm, neg, random_scalar
+from wuye.ledger.votes.group import G, N, Point, decode, identity, msm, neg, random_scalar
 
 __all__ = ["Ciphertext", "discrete_log", "encrypt", "keygen"]
 
@@ -40,7 +40,7 @@ class Ciphertext:
 
 
 def keygen() -> tuple[int, Point]:
-    """A fresh key pair ``(x, H = xG)`` (trustees use :mod:`wuye.votes.trustees` instead)."""
+    """A fresh key pair ``(x, H = xG)`` (trustees use :mod:`wuye.ledger.votes.trustees` instead)."""
     x = random_scalar()
     return x, Point.generator_multiple(x)
 

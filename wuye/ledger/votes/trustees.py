@@ -18,9 +18,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from wuye.votes.elgamal import Ciphertext
-from wuye.votes.group import G, N, Point, decode, msm, neg, random_scalar
-from wuye.votes.zkp import BatchVerifier, DLEQProof, ProofError, SchnorrProof
+from wuye.ledger.votes.elgamal import Ciphertext
+from wuye.ledger.votes.group import G, N, Point, decode, msm, neg, random_scalar
+from wuye.ledger.votes.zkp import BatchVerifier, DLEQProof, ProofError, SchnorrProof
 
 __all__ = [
     "DecryptionShare",

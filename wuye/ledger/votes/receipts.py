@@ -130,8 +130,8 @@ def verify_offline(receipt: dict[str, Any]) -> list[str]:
 
 def verify_online(receipt: dict[str, Any], w3: Web3) -> list[str]:
     """Offline checks, then: the block is the node's, and the ballot is counted in the tally."""
-    from wuye.votes.chain import ElectionRef
-    from wuye.votes.verify import verify_on_chain
+    from wuye.ledger.votes.chain import ElectionRef
+    from wuye.ledger.votes.verify import verify_on_chain
 
     checked = verify_offline(receipt)
     block = w3.eth.get_block(receipt["block_number"])

@@ -6,11 +6,11 @@ import copy
 
 import pytest
 
-from tests.votes.helpers import cast_all, small_election
+from tests.ledger.votes.helpers import cast_all, small_election
 from wuye.crypto import sm3_hash
-from wuye.votes.receipts import ReceiptError, build_receipt, verify_offline, verify_online
-from wuye.votes.tally import decrypt_tally, share_tally, tally_ciphertexts
-from wuye.votes.verify import verify_on_chain
+from wuye.ledger.votes.receipts import ReceiptError, build_receipt, verify_offline, verify_online
+from wuye.ledger.votes.tally import decrypt_tally, share_tally, tally_ciphertexts
+from wuye.ledger.votes.verify import verify_on_chain
 
 
 @pytest.fixture(scope="module")

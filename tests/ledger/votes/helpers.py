@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from wuye.crypto import sm3_hash
-from wuye.votes import civil_code
-from wuye.votes.ballot import encrypt_ballot
-from wuye.votes.tally import Cast, Manifest, UnitWeight, ceremony_context
-from wuye.votes.trustees import TrusteeKey, ceremony
+from wuye.ledger.votes import civil_code
+from wuye.ledger.votes.ballot import encrypt_ballot
+from wuye.ledger.votes.tally import Cast, Manifest, UnitWeight, ceremony_context
+from wuye.ledger.votes.trustees import TrusteeKey, ceremony
 
 
 def small_election(

@@ -6,9 +6,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tests.votes.helpers import cast_all, small_election
-from wuye.votes.ballot import encrypt_ballot
-from wuye.votes.tally import (
+from tests.ledger.votes.helpers import cast_all, small_election
+from wuye.ledger.votes.ballot import encrypt_ballot
+from wuye.ledger.votes.tally import (
     Cast,
     Result,
     decrypt_tally,
@@ -17,7 +17,7 @@ from wuye.votes.tally import (
     tally_ciphertexts,
     verify_record,
 )
-from wuye.votes.trustees import ProofError
+from wuye.ledger.votes.trustees import ProofError
 
 
 def _decrypt(manifest, keys, casts, use=(0, 1)):

@@ -18,17 +18,11 @@ from sqlalchemy.orm import Session
 
 from wuye.crypto import sm3_hash
 from wuye.crypto.errors import CryptoError
-from wuye.platform.crud import flush_or_conflict, get_or_404
-from wuye.platform.estates.models import Unit
-from wuye.platform.estates.service import get_estate
-from wuye.platform.owners.models import Owner, OwnerKind, Ownership
-from wuye.platform.problems import Conflict, Problem
-from wuye.platform.security import Principal
-from wuye.votes.ballot import EncryptedBallot
-from wuye.votes.chain import ElectionRef, Officer
-from wuye.votes.civil_code import head_groups
-from wuye.votes.elgamal import Ciphertext
-from wuye.votes.models import (
+from wuye.ledger.votes.ballot import EncryptedBallot
+from wuye.ledger.votes.chain import ElectionRef, Officer
+from wuye.ledger.votes.civil_code import head_groups
+from wuye.ledger.votes.elgamal import Ciphertext
+from wuye.ledger.votes.models import (
     Ballot,
     CastIn,
     Election,
@@ -37,8 +31,8 @@ from wuye.votes.models import (
     ProxyCastIn,
     SharesIn,
 )
-from wuye.votes.receipts import build_receipt
-from wuye.votes.tally import (
+from wuye.ledger.votes.receipts import build_receipt
+from wuye.ledger.votes.tally import (
     Cast,
     Manifest,
     Result,
@@ -49,8 +43,14 @@ from wuye.votes.tally import (
     tally_ciphertexts,
     tally_context,
 )
-from wuye.votes.trustees import Dealing, DecryptionShare, verification_key
-from wuye.votes.zkp import ProofError
+from wuye.ledger.votes.trustees import Dealing, DecryptionShare, verification_key
+from wuye.ledger.votes.zkp import ProofError
+from wuye.platform.crud import flush_or_conflict, get_or_404
+from wuye.platform.estates.models import Unit
+from wuye.platform.estates.service import get_estate
+from wuye.platform.owners.models import Owner, OwnerKind, Ownership
+from wuye.platform.problems import Conflict, Problem
+from wuye.platform.security import Principal
 
 
 @dataclass
@@ -142,7 +142,7 @@ def _expect(election: Election, *statuses: ElectionStatus) -> None:
 
 def set_trustees(*, session: Session, election_id: str, dealings: list[dict[str, Any]]) -> Election:
     """Accept the trustees' public dealings: each proven, one per trustee index."""
-    from wuye.votes.tally import ceremony_context
+    from wuye.ledger.votes.tally import ceremony_context
 
     election = get_election(session=session, election_id=election_id)
     _expect(election, ElectionStatus.DRAFT)
@@ -340,7 +340,7 @@ def submit_shares(
 
 def results(*, session: Session, election_id: str) -> dict[str, Any]:
     """Counts per option by area (m²) and heads, turnout, and the Article 278 decision."""
-    from wuye.votes.ballot import OPTIONS
+    from wuye.ledger.votes.ballot import OPTIONS
 
     election = get_election(session=session, election_id=election_id)
     manifest = manifest_of(election)

@@ -19,8 +19,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
+from wuye.ledger.votes.civil_code import MatterType
 from wuye.platform.db import Base, TenantScoped, Timestamped, new_id
-from wuye.votes.civil_code import MatterType
 
 
 class ElectionStatus(enum.StrEnum):

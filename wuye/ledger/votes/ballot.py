@@ -13,9 +13,9 @@ from typing import Any
 
 from wuye.crypto import sm3_hash
 from wuye.crypto.errors import MalformedInputError
-from wuye.votes.elgamal import Ciphertext, encrypt
-from wuye.votes.group import G, N, Point, neg
-from wuye.votes.zkp import BatchVerifier, DLEQProof, ProofError, ZeroOneProof
+from wuye.ledger.votes.elgamal import Ciphertext, encrypt
+from wuye.ledger.votes.group import G, N, Point, neg
+from wuye.ledger.votes.zkp import BatchVerifier, DLEQProof, ProofError, ZeroOneProof
 
 __all__ = ["BallotSecrets", "EncryptedBallot", "audit", "ballot_context", "encrypt_ballot"]
 
@@ -165,7 +165,7 @@ def audit(public_key: Point, ballot: EncryptedBallot, secrets: BallotSecrets) ->
 
 def decode_ballot(data: bytes) -> EncryptedBallot:
     """Parse :meth:`EncryptedBallot.encode`'s canonical bytes (points are checked on-curve)."""
-    from wuye.votes.group import decode
+    from wuye.ledger.votes.group import decode
 
     if not data:
         raise MalformedInputError("empty ballot")

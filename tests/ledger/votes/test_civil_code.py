@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from wuye.votes.civil_code import MatterType, Totals, decide, head_groups
+from wuye.ledger.votes.civil_code import MatterType, Totals, decide, head_groups
 
 
 def _totals(area, heads, agree_area, agree_heads, eligible=(300, 3)):

@@ -8,12 +8,12 @@ from types import SimpleNamespace
 import pytest
 
 from tests.factories import make_tenant
-from wuye.votes.ballot import encrypt_ballot
-from wuye.votes.elgamal import Ciphertext
-from wuye.votes.group import decode
-from wuye.votes.service import VotesLedger
-from wuye.votes.tally import ceremony_context, share_tally
-from wuye.votes.trustees import ceremony
+from wuye.ledger.votes.ballot import encrypt_ballot
+from wuye.ledger.votes.elgamal import Ciphertext
+from wuye.ledger.votes.group import decode
+from wuye.ledger.votes.service import VotesLedger
+from wuye.ledger.votes.tally import ceremony_context, share_tally
+from wuye.ledger.votes.trustees import ceremony
 
 
 def _estate(client, headers):
@@ -66,7 +66,7 @@ def test_an_election_from_creation_to_a_verified_result(votes_app, client, datab
     key, fingerprint = decode(m["public_key"]), bytes.fromhex(m["fingerprint"])
 
     def ballot_for(unit, choice):
-        from wuye.votes.ballot import ballot_context
+        from wuye.ledger.votes.ballot import ballot_context
 
         ref = bytes.fromhex(m["unit_refs"][unit])
         return encrypt_ballot(key, choice, 3, ballot_context(fingerprint, ref))[0].to_json()

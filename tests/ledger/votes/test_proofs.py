@@ -6,10 +6,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from wuye.votes.ballot import EncryptedBallot, audit, decode_ballot, encrypt_ballot
-from wuye.votes.elgamal import decrypt_point, discrete_log, encrypt, keygen, weighted_sum
-from wuye.votes.group import G, N, Point, msm, point_eq
-from wuye.votes.zkp import BatchVerifier, DLEQProof, ProofError, ZeroOneProof
+from wuye.ledger.votes.ballot import EncryptedBallot, audit, decode_ballot, encrypt_ballot
+from wuye.ledger.votes.elgamal import decrypt_point, discrete_log, encrypt, keygen, weighted_sum
+from wuye.ledger.votes.group import G, N, Point, msm, point_eq
+from wuye.ledger.votes.zkp import BatchVerifier, DLEQProof, ProofError, ZeroOneProof
 
 SECRET, KEY = keygen()
 CTX = b"context"
@@ -124,7 +124,7 @@ def test_the_audit_command_checks_a_spoilt_ballot_on_another_device(tmp_path):
     from wuye.platform.cli import cli
 
     fingerprint, unit_ref = b"f" * 32, b"u" * 32
-    from wuye.votes.ballot import ballot_context
+    from wuye.ledger.votes.ballot import ballot_context
 
     ballot, secrets = encrypt_ballot(KEY, 1, 3, ballot_context(fingerprint, unit_ref))
     body = {

@@ -1,5 +1,5 @@
 // Ballot encryption in the voter's browser: exponential ElGamal on the SM2 curve with
-// the same proofs and byte encodings as wuye/votes/{elgamal,zkp,ballot}.py, so the
+// the same proofs and byte encodings as wuye/ledger/votes/{elgamal,zkp,ballot}.py, so the
 // platform only ever receives a ciphertext. BigInt affine arithmetic; SM3 (GB/T 32905).
 "use strict";
 (function (root) {
