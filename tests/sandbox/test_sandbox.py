@@ -139,7 +139,7 @@ def test_rate_limit_holds_across_workers_with_429_and_retry_after(live_on_each_b
                 assert int(r.headers["X-RateLimit-Remaining"]) >= 0
             last = r
     assert statuses == [200, 200, 200, 200, 429, 429]
-    assert 1 <= int(last.headers["Retry-After"]) <= 60
+    assert int(last.headers["Retry-After"]) in range(1, 61)
     assert last.json()["type"] == "/problems/rate-limited"
     with live.database.transaction(Scope.for_host()) as s:
         counted = s.scalars(select(RateCounter).where(RateCounter.client_id == sandbox.client_id))
@@ -255,7 +255,7 @@ def test_daily_quota_answers_429_until_the_next_day(live):
     assert [a.status_code for a in answers] == [200, 200, 429]
     assert answers[1].headers["X-Quota-Remaining"] == "0"
     assert "daily quota" in answers[2].json()["detail"]
-    assert 1 <= int(answers[2].headers["Retry-After"]) <= 86400
+    assert int(answers[2].headers["Retry-After"]) in range(1, 86401)
 
 
 def test_calls_of_clients_that_are_not_apps_are_neither_limited_nor_logged(live):
