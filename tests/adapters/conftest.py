@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests.factories import make_estate, make_tenant
+from tests.serving import free_port
 from wuye.adapters import simulator
 from wuye.adapters.devices.keys import keyring_for_secret
 from wuye.adapters.ingest import Pipeline
@@ -63,12 +64,6 @@ def message(device, values, ts_ms=None, **protect):
         [Sample(ts_ms if ts_ms is not None else now_ms(), values)], device.device_type
     )
     return device.topic, device.sender.protect(body, device.topic, **protect)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def reachable(host: str, port: int) -> bool:

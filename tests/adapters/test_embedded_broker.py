@@ -7,13 +7,8 @@ import threading
 
 import paho.mqtt.client as mqtt
 
+from tests.serving import free_port as _free_port
 from wuye.adapters.broker import EmbeddedBroker
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def test_embedded_broker_delivers_a_qos1_message():

@@ -8,28 +8,14 @@ Playwright drives it - no browser download.
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 
+from tests.browser import launch, needs_chromium
 from tests.sandbox.conftest import fast_password_hashing, live_platform
 from tests.sandbox.portal_flow import run_example
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-
-pytestmark = pytest.mark.skipif(
-    not CHROMIUM.exists(),
-    reason="headless Chromium needs /usr/bin/chromium (apt-get install chromium)",
-)
+pytestmark = needs_chromium
 
 
 @pytest.fixture
@@ -44,9 +30,7 @@ def live(sqlite_database, tmp_path, monkeypatch):
 def browser():
     sync_api = pytest.importorskip("playwright.sync_api", reason="pip install playwright")
     with sync_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), args=ARGS, headless=True, timeout=30_000
-        )
+        chromium = launch(playwright)
         try:
             yield chromium
         finally:

@@ -10,17 +10,15 @@ from __future__ import annotations
 
 import itertools
 import secrets
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 import pytest
-import uvicorn
 
+from tests.serving import free_port as _free_port
+from tests.serving import serving
 from wuye.federation import service
 from wuye.federation.credit_code import complete
 from wuye.federation.models import Role
@@ -35,12 +33,6 @@ _seq = itertools.count(1)
 def credit_code() -> str:
     """A fresh, valid unified social credit code (GB 32100-2015)."""
     return complete(f"913301{next(_seq):03d}{secrets.randbelow(10**8):08d}")
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @dataclass
@@ -127,22 +119,8 @@ def live(database: Database, tmp_path: Path) -> Iterator[Live]:
         login_max_failures=3,
         login_lockout_seconds=60,
     )
-    app = create_app(settings, database)
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("uvicorn did not start")
-        time.sleep(0.01)
-    try:
+    with serving(create_app(settings, database), port):
         yield Live(settings.public_url, settings, database)
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
 
 
 @pytest.fixture(autouse=True)

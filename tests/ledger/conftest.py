@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -11,17 +10,12 @@ import pytest
 from eth_account import Account
 from web3 import HTTPProvider, Web3
 
+from tests.serving import free_port
 from wuye.ledger import contracts
 from wuye.ledger.embedded import EmbeddedNode, start_embedded_node
 from wuye.ledger.genesis import PERMISSIONS_ADDRESS
 
 PERMISSIONS = Web3.to_checksum_address(PERMISSIONS_ADDRESS)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture(scope="module")

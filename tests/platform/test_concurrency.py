@@ -3,23 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-import socket
-import threading
-import time
 
 import httpx
-import uvicorn
 
 from tests.factories import make_tenant
+from tests.serving import serving
 from wuye.federation.tokens import issue_access_token
 from wuye.platform.app import create_app
 from wuye.platform.db import Database
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def test_a_small_pool_serves_many_concurrent_writers_and_readers(settings, tmp_path):
@@ -37,18 +28,9 @@ def test_a_small_pool_serves_many_concurrent_writers_and_readers(settings, tmp_p
         role="tenant_admin",
     )
     headers = {"Authorization": f"Bearer {token}"}
-    port = _free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(settings, database), port=port, log_level="warning")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
 
-    async def load() -> list[int]:
-        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=60) as c:
+    async def load(base: str) -> list[int]:
+        async with httpx.AsyncClient(base_url=base, timeout=60) as c:
 
             async def one(i: int) -> int:
                 if i % 2:
@@ -59,10 +41,9 @@ def test_a_small_pool_serves_many_concurrent_writers_and_readers(settings, tmp_p
             return await asyncio.gather(*(one(i) for i in range(64)))
 
     try:
-        statuses = asyncio.run(asyncio.wait_for(load(), 90))
+        with serving(create_app(settings, database)) as base:
+            statuses = asyncio.run(asyncio.wait_for(load(base), 90))
     finally:
-        server.should_exit = True
-        thread.join(10)
         database.dispose()
     assert sorted(set(statuses)) == [200, 201]
     assert statuses.count(201) == 32

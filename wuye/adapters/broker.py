@@ -34,13 +34,14 @@ class EmbeddedBroker:
                 "amqtt.plugins.authentication.AnonymousAuthPlugin": {"allow_anonymous": True}
             },
         }
-        self._broker = Broker(config, loop=self._loop)
         started = threading.Event()
         failure: list[BaseException] = []
 
         def serve() -> None:
             asyncio.set_event_loop(self._loop)
             try:
+                # Built on its own thread's loop: amqtt looks the current loop up.
+                self._broker = Broker(config, loop=self._loop)
                 self._loop.run_until_complete(self._broker.start())
             except BaseException as exc:  # noqa: BLE001 - reported to the caller below
                 failure.append(exc)

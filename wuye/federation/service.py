@@ -42,6 +42,7 @@ from wuye.federation.passwords import (
 from wuye.federation.scopes import ROLE_SCOPES, SCOPES
 from wuye.federation.sealing import seal
 from wuye.platform.db import Database, Scope, new_id, utcnow
+from wuye.platform.pii import mask_phone
 from wuye.platform.problems import Conflict, NotFound, Problem
 from wuye.platform.settings import Settings, get_settings
 
@@ -109,12 +110,9 @@ def _valid_credit_code(code: str) -> str:
         raise Problem("validation-error", f"credit_code: {exc}", field="credit_code") from exc
 
 
-def mask_phone(phone: str) -> str:
-    """138****5678: the first three and the last four digits (GB/T 35273 de-identification)."""
-    digits = "".join(ch for ch in phone if ch.isdigit())
-    if len(digits) <= 7:
-        return "*" * len(digits)
-    return digits[:3] + "*" * (len(digits) - 7) + digits[-4:]
+def _digits(phone: str) -> str:
+    """A contact phone as written (+86 138-1234-5678) reduced to its digits."""
+    return "".join(ch for ch in phone if ch.isdigit())
 
 
 def apply(
@@ -136,7 +134,7 @@ def apply(
         name=application_in.name,
         credit_code=code,
         contact_name=application_in.contact_name,
-        contact_phone_masked=mask_phone(application_in.contact_phone or ""),
+        contact_phone_masked=mask_phone(_digits(application_in.contact_phone or "")),
         estates=[e.model_dump() for e in application_in.estates],
     )
     if application_in.contact_phone:

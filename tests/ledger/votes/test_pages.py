@@ -4,56 +4,28 @@ the receipt, see the results."""
 from __future__ import annotations
 
 import json
-import shutil
-import threading
-import time
 from pathlib import Path
 
 import httpx
 import pytest
 
+from tests.browser import launch, needs_chromium
 from tests.factories import make_tenant
-from tests.ledger.conftest import free_port
+from tests.serving import serving
 from wuye.ledger.votes.receipts import verify_offline
 from wuye.ledger.votes.service import VotesLedger
 from wuye.ledger.votes.tally import ceremony_context
 from wuye.ledger.votes.trustees import ceremony
 
-CHROMIUM = "/usr/bin/chromium"
-pytestmark = pytest.mark.skipif(
-    not Path(CHROMIUM).exists() or shutil.which("chromium") is None,
-    reason="headless Chromium is not installed (apt-get install -y chromium)",
-)
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
+pytestmark = needs_chromium
 
 
 @pytest.fixture
 def server(app, ledger, sqlite_database):
-    import uvicorn
-
     _, officer, record = ledger
     app.state.votes_ledger = VotesLedger(officer, record)
-    port = free_port()
-    srv = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
-    )
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not srv.started:
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.02)
-    yield f"http://127.0.0.1:{port}"
-    srv.should_exit = True
-    thread.join(timeout=10)
+    with serving(app) as base:
+        yield base
 
 
 @pytest.fixture
@@ -123,7 +95,7 @@ def test_resident_casts_audits_keeps_and_checks_a_receipt(server, database, sett
     owner_token = token(f"owner:{owner}", Role.OWNER, ["estates:read", "votes:read", "votes:cast"])
 
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        browser = launch(pw)
         page = browser.new_page(accept_downloads=True)
         page.goto(f"{server}/votes#token={owner_token}")
         page.wait_for_selector(f"a[href='/votes/{election}']")
