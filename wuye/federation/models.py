@@ -73,6 +73,36 @@ class User(Base, Timestamped):
     password_hash: Mapped[str] = mapped_column(String(200), nullable=False)
     role: Mapped[Role] = mapped_column(Enum(Role, native_enum=False, length=16), nullable=False)
     active: Mapped[bool] = mapped_column(default=True, nullable=False)
+    #: For an owner's account (role ``owner``): the owner (业主) it signs in as. Owners
+    #: sign in with their registered phone and a one-time code, never a password.
+    owner_id: Mapped[str | None] = mapped_column(
+        String(32), ForeignKey("owners.id", ondelete="CASCADE"), index=True, unique=True
+    )
+
+
+class OwnerLoginChallenge(Base):
+    """One one-time sign-in code sent to an owner's phone (see ``owner_login.py``).
+
+    Only a keyed digest of the code is kept; the phone is kept as its blind index.
+    The challenge is bound to the browser that asked for it (a digest of its CSRF
+    cookie), expires, and allows a few attempts.
+    """
+
+    __tablename__ = "owner_login_challenges"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    phone_index: Mapped[str] = mapped_column(String(64), index=True, nullable=False)
+    code_hash: Mapped[str] = mapped_column(String(64), nullable=False)
+    client_id: Mapped[str] = mapped_column(String(64), nullable=False)
+    browser_hash: Mapped[str] = mapped_column(String(64), nullable=False)
+    ip_hash: Mapped[str] = mapped_column(String(64), index=True, nullable=False)
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow, index=True, nullable=False
+    )
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    attempts: Mapped[int] = mapped_column(Integer, default=0, nullable=False)
+    verified_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class ApplicationStatus(enum.StrEnum):

@@ -102,6 +102,92 @@ def test_cli_verifies_the_election_and_a_receipt(node, election, tmp_path):
     assert "counted" in out.output
     receipts_altered = dict(receipts[2], tracker="0x" + "55" * 32)
     path.write_text(json.dumps(receipts_altered))
-    out = runner.invoke(cli, ["receipt", "verify", str(path)])
+    out = runner.invoke(cli, ["receipt", "verify", str(path), "--genesis", str(node.genesis_path)])
     assert out.exit_code == 1
     assert "tracker" in out.output
+
+
+def _forged(receipt, *, list_foreign_key=True):
+    """The receipt with its block re-sealed by a key of the forger's own."""
+    from wuye import crypto
+    from wuye.ledger.seals import sign_seal
+
+    forged = copy.deepcopy(receipt)
+    key = crypto.SM2PrivateKey.generate()
+    digest = bytes.fromhex(forged["proof"]["digest"].removeprefix("0x"))
+    forged["proof"]["seals"] = [sign_seal(key, digest).to_json()]
+    if list_foreign_key:
+        forged["validators"] = [key.public_key.to_hex().lower()]
+    return forged
+
+
+def test_a_receipt_verifies_offline_against_the_genesis_validators(node, election):
+    from wuye.ledger.genesis import Genesis
+
+    _, receipts = election
+    checked = verify_offline(receipts[0], genesis=Genesis.load(node.genesis_path))
+    assert "genesis file's validators" in checked[0]
+
+
+def test_a_receipt_sealed_by_a_foreign_key_is_refused_naming_the_keys(node, election):
+    from wuye.ledger.genesis import Genesis
+
+    _, receipts = election
+    forged = _forged(receipts[0])
+    assert verify_offline(forged)  # self-consistent: why the genesis file is needed
+    with pytest.raises(ReceiptError, match="not among the genesis/on-chain validators"):
+        verify_offline(forged, genesis=Genesis.load(node.genesis_path))
+
+
+def test_foreign_seals_under_the_genuine_validator_list_are_refused(node, election):
+    from wuye.ledger.genesis import Genesis
+
+    _, receipts = election
+    forged = _forged(receipts[0], list_foreign_key=False)
+    with pytest.raises(ReceiptError, match="seals: block .* not among the genesis"):
+        verify_offline(forged, genesis=Genesis.load(node.genesis_path))
+
+
+def test_online_check_uses_the_nodes_validators_not_the_receipts(ledger, election):
+    w3, _, _ = ledger
+    _, receipts = election
+    with pytest.raises(ReceiptError, match="not among the genesis/on-chain validators"):
+        verify_online(_forged(receipts[0], list_foreign_key=False), w3)
+
+
+def test_cli_refuses_a_forged_receipt_given_the_genesis_file(node, election, tmp_path):
+    import json
+
+    from click.testing import CliRunner
+
+    from wuye.platform.cli import cli
+
+    _, receipts = election
+    path = tmp_path / "forged.json"
+    path.write_text(json.dumps(_forged(receipts[0])))
+    runner = CliRunner()
+    out = runner.invoke(cli, ["receipt", "verify", str(path), "--genesis", str(node.genesis_path)])
+    assert out.exit_code == 1
+    assert "not among the genesis/on-chain validators" in out.output
+    assert runner.invoke(cli, ["receipt", "verify", str(path)]).exit_code == 2  # needs --genesis
+
+
+def test_a_claimed_validator_change_that_changes_nothing_is_refused(node, election):
+    """The chain of custody from the genesis validators accepts only proven changes."""
+    from wuye.ledger.genesis import Genesis
+
+    _, receipts = election
+    smuggled = copy.deepcopy(receipts[1])
+    smuggled["validator_changes"] = [receipts[0]["proof"]]  # a ballot, not a set change
+    with pytest.raises(ReceiptError, match="validator_changes: block .* no validator-set change"):
+        verify_offline(smuggled, genesis=Genesis.load(node.genesis_path))
+
+
+def test_a_validator_change_sealed_by_a_foreign_key_is_refused(node, election):
+    from wuye.ledger.genesis import Genesis
+
+    _, receipts = election
+    smuggled = copy.deepcopy(receipts[1])
+    smuggled["validator_changes"] = [_forged(receipts[0])["proof"]]
+    with pytest.raises(ReceiptError, match="validator_changes: block .* not a validator"):
+        verify_offline(smuggled, genesis=Genesis.load(node.genesis_path))

@@ -1,9 +1,11 @@
-"""Resident pages in headless Chromium: encrypt in the browser, audit, cast, keep and check
-the receipt, see the results."""
+"""Resident pages in headless Chromium: sign in with phone and code, choose the co-owned
+unit's caster, encrypt in the browser, audit, cast, keep and check the receipt, see the
+results."""
 
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import httpx
@@ -11,7 +13,8 @@ import pytest
 
 from tests.browser import launch, needs_chromium
 from tests.factories import make_tenant
-from tests.serving import serving
+from tests.serving import free_port, serving
+from wuye.ledger.genesis import Genesis
 from wuye.ledger.votes.receipts import verify_offline
 from wuye.ledger.votes.service import VotesLedger
 from wuye.ledger.votes.tally import ceremony_context
@@ -21,10 +24,27 @@ pytestmark = needs_chromium
 
 
 @pytest.fixture
-def server(app, ledger, sqlite_database):
+def port():
+    return free_port()
+
+
+@pytest.fixture
+def settings(tmp_path, port):
+    """Served on ``port``, so the resident client's redirect URI is the server's own."""
+    from wuye.platform.settings import Settings
+
+    return Settings(
+        var_dir=tmp_path / "var",
+        secret_key="test-secret-key-0123456789",
+        public_url=f"http://127.0.0.1:{port}",
+    )
+
+
+@pytest.fixture
+def server(app, ledger, sqlite_database, port):
     _, officer, record = ledger
     app.state.votes_ledger = VotesLedger(officer, record)
-    with serving(app) as base:
+    with serving(app, port) as base:
         yield base
 
 
@@ -34,7 +54,9 @@ def database(sqlite_database):
     return sqlite_database
 
 
-def test_resident_casts_audits_keeps_and_checks_a_receipt(server, database, settings, tmp_path):
+def test_resident_signs_in_chooses_casts_audits_keeps_and_checks_a_receipt(
+    server, app, node, database, settings
+):
     from playwright.sync_api import sync_playwright
 
     from wuye.federation.models import Role
@@ -77,8 +99,10 @@ def test_resident_casts_audits_keeps_and_checks_a_receipt(server, database, sett
         )["id"]
         for n in (1, 2)
     ]
-    owner = post("/api/v1/owners", {"name": "王业主"})["id"]
+    owner = post("/api/v1/owners", {"name": "王业主", "phone": "13955556666"})["id"]
+    spouse = post("/api/v1/owners", {"name": "陈业主"})["id"]
     post(f"/api/v1/units/{units[0]}/owners", {"owner_id": owner})
+    post(f"/api/v1/units/{units[0]}/owners", {"owner_id": spouse})
     election = post(
         "/api/v1/elections",
         {
@@ -92,19 +116,41 @@ def test_resident_casts_audits_keeps_and_checks_a_receipt(server, database, sett
     dealings, keys = ceremony(1, 1, ceremony_context(election))
     post(f"/api/v1/elections/{election}/trustees", {"dealings": [d.to_json() for d in dealings]})
     post(f"/api/v1/elections/{election}/open")
-    owner_token = token(f"owner:{owner}", Role.OWNER, ["estates:read", "votes:read", "votes:cast"])
+    spouse_token = token(f"owner:{spouse}", Role.OWNER, ["votes:read", "votes:cast"])
 
     with sync_playwright() as pw:
         browser = launch(pw)
         page = browser.new_page(accept_downloads=True)
-        page.goto(f"{server}/votes#token={owner_token}")
+        page.goto(f"{server}/votes")  # no token: the page sends the owner to sign in
+        page.wait_for_selector("#phone")
+        assert "/oauth/authorize" in page.url
+        page.fill("#phone", "139 5555 6666")
+        page.click("#send-code")
+        page.wait_for_selector("#code")
+        phone, text = app.state.sms_gateway.outbox[-1]
+        assert phone == "13955556666"
+        page.fill("#code", re.search(r"(\d{6})", text).group(1))
+        page.click("#verify-code")
         page.wait_for_selector(f"a[href='/votes/{election}']")
+        assert "业主已登录" in page.text_content("#who")
         page.click(f"a[href='/votes/{election}']")
         page.wait_for_function(
             "document.getElementById('title').textContent === '续聘物业服务企业'"
         )
-        page.fill("#owner", owner)
-        page.dispatch_event("#owner", "change")
+        page.wait_for_selector(".nomination .nominate")
+        assert page.query_selector(f"#unit option[value='{units[0]}']") is None
+        page.select_option(".nomination .nominee", owner)
+        page.click(".nomination .nominate")
+        page.wait_for_function(
+            "document.querySelector('.nomination .state').textContent.includes('待全体共有人确认')"
+        )
+        r = httpx.post(
+            f"{server}/api/v1/elections/{election}/units/{units[0]}/nomination/confirm",
+            json={},
+            headers={"Authorization": f"Bearer {spouse_token}"},
+        )
+        assert r.status_code == 200 and r.json()["caster_id"] == owner, r.text
+        page.reload()
         page.wait_for_selector(f"#unit option[value='{units[0]}']", state="attached")
         page.check("input[name=choice][value='0']")
         page.click("#encrypt")
@@ -125,7 +171,7 @@ def test_resident_casts_audits_keeps_and_checks_a_receipt(server, database, sett
             page.click("#download")
         receipt = json.loads(Path(download.value.path()).read_text())
         assert receipt["tracker"] == "0x" + tracker
-        assert len(verify_offline(receipt)) == 2
+        assert len(verify_offline(receipt, genesis=Genesis.load(node.genesis_path))) == 2
 
         page.goto(f"{server}/votes/receipt")
         page.fill("#text", json.dumps(receipt))

@@ -166,6 +166,12 @@ class TokenHandle(TokenMixin):
         raise NotImplementedError
 
 
+def _subject(user: User) -> str:
+    """An owner's tokens name the owner (``owner:<id>``), which is what the domain's
+    owner checks compare; other users are named by their account id."""
+    return f"owner:{user.owner_id}" if user.owner_id else user.id
+
+
 class AuthorizationServer(_AuthorizationServer):
     """The platform's authorization server (RFC 6749), configured by :meth:`create`."""
 
@@ -219,6 +225,10 @@ class AuthorizationServer(_AuthorizationServer):
     def query_client(self, client_id: str) -> OAuthClient | None:
         """Active clients of active tenants only: a suspended firm's clients cannot
         authenticate at all."""
+        from wuye.federation import owner_login
+
+        if client_id == owner_login.RESIDENT_CLIENT_ID:
+            owner_login.ensure_resident_client(self.session, settings=self.settings)
         return self.session.scalars(
             select(OAuthClient)
             .join(Tenant, Tenant.id == OAuthClient.tenant_id)
@@ -288,7 +298,7 @@ class AuthorizationServer(_AuthorizationServer):
             self.session,
             settings=self.settings,
             tenant_id=tenant_id,
-            subject=user.id if user is not None else client.client_id,
+            subject=_subject(user) if user is not None else client.client_id,
             client_id=client.client_id,
             scopes=granted,
             role=role,

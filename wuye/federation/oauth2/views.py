@@ -134,6 +134,7 @@ def _consent_page(
     username: str = "",
     status_code: int = 200,
     headers: dict[str, str] | None = None,
+    phone: dict[str, Any] | None = None,
 ) -> Response:
     client = grant.client
     requested = (grant.request.scope or "").split()
@@ -148,6 +149,9 @@ def _consent_page(
             "redirect_uri": grant.redirect_uri,
             "error": error,
             "username": username,
+            # Owners' clients offer the phone + code method first.
+            "owners_first": str(client.role) == "owner",
+            "phone": phone or {"step": "phone", "number": ""},
         },
         status_code=status_code,
         headers=headers,
@@ -204,10 +208,15 @@ def _decide(
                 error="页面已过期，请重试 / The page expired; please try again",
                 status_code=400,
             )
+        method = fields.get("method", "password")
+        if method == "phone-send":
+            return _send_code(request, server, grant, session, fields)
         if fields.get("decision") != "allow":
             # RFC 6749 section 4.1.2.1: access_denied - "The resource owner or
             # authorization server denied the request."
             return server.create_authorization_response(oauth_request, grant_user=None, grant=grant)
+        if method == "phone-verify":
+            return _verify_code(request, server, oauth_request, grant, session, fields)
         try:
             user = service.authenticate(
                 session,
@@ -240,8 +249,122 @@ def _decide(
         return server.create_authorization_response(oauth_request, grant_user=user, grant=grant)
 
 
+# -- owners: phone number and one-time code (see wuye/federation/owner_login.py) ----------
+
+
+def _browser(request: Request, server: AuthorizationServer) -> str:
+    from wuye.federation import owner_login
+    from wuye.federation.web import CSRF_COOKIE
+
+    return owner_login.browser_binding(server.settings, request.cookies.get(CSRF_COOKIE, ""))
+
+
+def _send_code(
+    request: Request, server: AuthorizationServer, grant: Any, session: Any, fields: dict[str, str]
+) -> Response:
+    from wuye.federation import owner_login
+
+    raw = fields.get("phone", "")
+    try:
+        phone = owner_login.normalise_phone(raw)
+    except ValueError as exc:
+        return _consent_page(
+            request,
+            server,
+            grant,
+            error=str(exc),
+            status_code=422,
+            phone={"step": "phone", "number": raw},
+        )
+    try:
+        challenge = owner_login.request_code(
+            session,
+            settings=server.settings,
+            cipher=request.app.state.pii,
+            gateway=request.app.state.sms_gateway,
+            phone=phone,
+            client_id=grant.client.client_id,
+            browser=_browser(request, server),
+            address=request.client.host if request.client else "",
+        )
+    except owner_login.TooManyRequests as exc:
+        return _consent_page(
+            request,
+            server,
+            grant,
+            error=(
+                f"获取验证码过于频繁，请 {exc.retry_after} 秒后再试 / Too many codes requested; "
+                f"try again in {exc.retry_after} seconds"
+            ),
+            status_code=429,
+            headers={"Retry-After": str(exc.retry_after)},
+            phone={"step": "phone", "number": phone},
+        )
+    return _consent_page(
+        request,
+        server,
+        grant,
+        phone={
+            "step": "code",
+            "number": phone,
+            "masked": owner_login.masked(phone),
+            "challenge": challenge.id,
+        },
+    )
+
+
+def _verify_code(
+    request: Request,
+    server: AuthorizationServer,
+    oauth_request: StarletteOAuth2Request,
+    grant: Any,
+    session: Any,
+    fields: dict[str, str],
+) -> Response:
+    from wuye.federation import owner_login
+
+    phone = fields.get("phone", "")
+    state = {
+        "step": "code",
+        "number": phone,
+        "masked": owner_login.masked(phone),
+        "challenge": fields.get("challenge", ""),
+    }
+    try:
+        found = owner_login.verify_code(
+            session,
+            settings=server.settings,
+            cipher=request.app.state.pii,
+            challenge_id=fields.get("challenge", ""),
+            code=fields.get("code", ""),
+            phone=phone,
+            browser=_browser(request, server),
+            client_id=grant.client.client_id,
+        )
+    except owner_login.CodeRefused as exc:
+        # Commit the counted attempt: the refusal is an answer, not a failure.
+        return _consent_page(request, server, grant, error=str(exc), status_code=401, phone=state)
+    chosen = [m for m in found if m.owner_id == fields.get("owner")] if len(found) > 1 else found
+    if len(chosen) != 1:
+        return _consent_page(
+            request,
+            server,
+            grant,
+            phone=state | {"step": "choose", "matches": found},
+        )
+    user = owner_login.owner_user(session, match=chosen[0])
+    owner_login.finish(session, challenge_id=fields["challenge"])
+    return server.create_authorization_response(oauth_request, grant_user=user, grant=grant)
+
+
 def install(app: FastAPI) -> None:
     """Create the authorization server for ``app`` and route ``/oauth/*`` to it."""
+    from wuye.federation.owner_login import GATEWAYS
+
+    if getattr(app.state, "sms_gateway", None) is None:
+        import os
+
+        app.state.sms_gateway = GATEWAYS[os.environ.get("WUYE_SMS_GATEWAY", "log")]()
     app.state.oauth2_server = AuthorizationServer.create(
         app.state.db, app.state.settings, app.state.token_verifier
     )

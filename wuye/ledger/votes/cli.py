@@ -87,6 +87,145 @@ def audit_ballot(audit_file: Path) -> None:
     click.echo("此选票已作废，请重新加密后投出 / this ballot is spoilt; encrypt afresh to cast")
 
 
+@votes.group("trustee")
+def trustee() -> None:
+    """计票监督人（在自己的设备上）/ Trustee steps, run on the trustee's own device.
+
+    \b
+    1. wuye votes trustee init    --api URL --election ID --index I --key-file F
+    2. wuye votes trustee deal    --key-file F   (once every trustee ran init)
+    3. wuye votes trustee confirm --key-file F   (once every trustee dealt)
+    4. wuye votes trustee decrypt --key-file F   (after the vote is closed)
+
+    The key file stays on this device, SM4-encrypted under your passphrase; the
+    platform only ever receives public data, encrypted shares and proofs.
+    """
+
+
+_token = click.option(
+    "--token",
+    envvar="WUYE_TOKEN",
+    required=True,
+    help="Access token with votes:manage (or set WUYE_TOKEN).",
+)
+_key_file = click.option(
+    "--key-file",
+    "key_file",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="This trustee's key file.",
+)
+_passphrase = click.option(
+    "--passphrase",
+    envvar="WUYE_TRUSTEE_PASSPHRASE",
+    prompt="口令 / Passphrase",
+    hide_input=True,
+    help="The key file's passphrase (prompted; or WUYE_TRUSTEE_PASSPHRASE).",
+)
+
+
+def _trustee_step(action):  # noqa: ANN001, ANN202 - a decorator for the steps below
+    from functools import wraps
+
+    @wraps(action)
+    def run(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+        from wuye.ledger.votes.trustee_device import TrusteeError
+
+        try:
+            return action(*args, **kwargs)
+        except TrusteeError as exc:
+            raise click.ClickException(str(exc)) from exc
+
+    return run
+
+
+@trustee.command("init")
+@click.option("--api", envvar="WUYE_API", required=True, help="The platform's base URL.")
+@click.option("--election", required=True, help="Election id.")
+@click.option("--index", type=click.IntRange(1, 15), required=True, help="Your trustee number.")
+@_key_file
+@_token
+@click.option(
+    "--passphrase",
+    envvar="WUYE_TRUSTEE_PASSPHRASE",
+    prompt="新口令 / New passphrase",
+    hide_input=True,
+    confirmation_prompt=True,
+    help="Passphrase that encrypts the key file (or WUYE_TRUSTEE_PASSPHRASE).",
+)
+@_trustee_step
+def trustee_init(
+    api: str, election: str, index: int, key_file: Path, token: str, passphrase: str
+) -> None:
+    """Make this trustee's transport key and register its public half."""
+    from wuye.ledger.votes import trustee_device as device
+
+    if key_file.exists():
+        raise click.ClickException(f"{key_file} exists; refusing to overwrite a trustee key")
+    key, fp = device.init(device.Platform(api, token), api=api, election=election, index=index)
+    device.save(key_file, key, passphrase)
+    click.echo(f"传输公钥指纹 / transport key fingerprint of trustee {index}: {fp}")
+    click.echo("请与其他监督人核对指纹 / read it out to the other trustees")
+
+
+@trustee.command("deal")
+@_key_file
+@_token
+@_passphrase
+@click.option(
+    "--expect",
+    "pins",
+    multiple=True,
+    help="INDEX=FINGERPRINT of another trustee's transport key, as they read it to you.",
+)
+@_trustee_step
+def trustee_deal(key_file: Path, token: str, passphrase: str, pins: tuple[str, ...]) -> None:
+    """Publish this trustee's dealing; send each share encrypted to its trustee."""
+    from wuye.ledger.votes import trustee_device as device
+
+    expected = {}
+    for pin in pins:
+        index, _, fp = pin.partition("=")
+        if not index.isdigit() or not fp:
+            raise click.BadParameter(f"{pin}: use INDEX=FINGERPRINT", param_hint="--expect")
+        expected[int(index)] = fp
+    key = device.load(key_file, passphrase)
+    fingerprints = device.deal_step(device.Platform(key.api, token), key, pins=expected)
+    device.save(key_file, key, passphrase)
+    for index, fp in sorted(fingerprints.items(), key=lambda item: int(item[0])):
+        click.echo(f"  trustee {index}: transport key {fp}")
+    click.echo(f"已提交承诺与加密份额 / trustee {key.index} dealt")
+
+
+@trustee.command("confirm")
+@_key_file
+@_token
+@_passphrase
+@_trustee_step
+def trustee_confirm(key_file: Path, token: str, passphrase: str) -> None:
+    """Check the shares sent to this trustee, keep the key share, prove holding it."""
+    from wuye.ledger.votes import trustee_device as device
+
+    key = device.load(key_file, passphrase)
+    public_key = device.confirm_step(device.Platform(key.api, token), key)
+    device.save(key_file, key, passphrase)
+    click.echo(f"份额已验证 / shares verified; election key {public_key[:18]}…")
+
+
+@trustee.command("decrypt")
+@_key_file
+@_token
+@_passphrase
+@_trustee_step
+def trustee_decrypt(key_file: Path, token: str, passphrase: str) -> None:
+    """Compute and submit this trustee's decryption shares of the closed tally."""
+    from wuye.ledger.votes import trustee_device as device
+
+    key = device.load(key_file, passphrase)
+    count = device.decrypt_step(device.Platform(key.api, token), key)
+    click.echo(f"已提交 {count} 个解密份额 / {count} decryption shares submitted, with proofs")
+
+
 @click.group()
 def receipt() -> None:
     """投票回执 / Ballot receipts."""
@@ -94,24 +233,44 @@ def receipt() -> None:
 
 @receipt.command("verify")
 @click.argument("receipt_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--genesis",
+    "genesis_path",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help="The ledger's genesis.json: the seals must be its validators' (or proven successors').",
+)
 @click.option("--rpc", "rpc_url", default=None, help="Also check online against this node.")
-def verify_receipt(receipt_file: Path, rpc_url: str | None) -> None:
-    """Check a receipt offline (seals, Merkle proofs) and, with --rpc, that it was counted."""
+def verify_receipt(receipt_file: Path, genesis_path: Path | None, rpc_url: str | None) -> None:
+    """Check a receipt: seals against the genesis validators, Merkle proofs, and with
+    --rpc that the ballot was counted."""
+    from wuye.ledger.genesis import Genesis, GenesisError
     from wuye.ledger.votes.receipts import ReceiptError, verify_offline, verify_online
 
+    if genesis_path is None and rpc_url is None:
+        raise click.UsageError(
+            "pass --genesis PATH (the ledger's genesis.json) to check the seals offline, "
+            "or --rpc URL to check against a node / 需要 --genesis 或 --rpc"
+        )
     try:
         data = json.loads(receipt_file.read_text())
     except ValueError as exc:
         raise click.ClickException(f"回执不是 JSON / receipt is not JSON: {exc}") from exc
     try:
+        genesis = Genesis.load(genesis_path) if genesis_path else None
+    except GenesisError as exc:
+        raise click.ClickException(f"创世文件无效 / bad genesis file: {exc}") from exc
+    try:
         if rpc_url:
             from wuye.ledger.votes.chain import connect
 
-            checked = verify_online(data, connect(rpc_url))
+            checked = verify_online(data, connect(rpc_url), genesis=genesis)
         else:
-            checked = verify_offline(data)
+            checked = verify_offline(data, genesis=genesis)
     except ReceiptError as exc:
         raise click.ClickException(f"回执验证失败 / receipt check failed: {exc}") from exc
+    except OSError as exc:
+        raise click.ClickException(f"无法连接账本 / cannot reach {rpc_url}: {exc}") from exc
     for text in checked:
         click.echo(f"  ✓ {text}")
     click.echo("回执有效 / receipt valid" + ("" if rpc_url else " (offline checks only)"))

@@ -58,6 +58,9 @@ class Election(Base, TenantScoped, Timestamped):
     #: unit id -> roll ref, as JSON, so casting finds a unit's reference.
     unit_refs: Mapped[str] = mapped_column(Text, nullable=False)
     dealings: Mapped[str] = mapped_column(Text, nullable=False, default="[]")
+    #: The trustees' ceremony on separate devices, as JSON: transport keys, dealings with
+    #: their shares encrypted to each recipient, and confirmations (see ``ceremony.py``).
+    ceremony: Mapped[str] = mapped_column(Text, nullable=False, default="{}")
     fingerprint: Mapped[str] = mapped_column(String(64), nullable=False, default="")
     ledger_ref: Mapped[str] = mapped_column(String(80), nullable=False, default="")
     ballots_contract: Mapped[str] = mapped_column(String(42), nullable=False, default="")
@@ -93,6 +96,36 @@ class Ballot(Base, TenantScoped, Timestamped):
     entered_by: Mapped[str | None] = mapped_column(String(200))
     authorisation: Mapped[bytes | None] = mapped_column(LargeBinary)
     authorisation_sm3: Mapped[str | None] = mapped_column(String(64))
+
+
+class Nomination(Base, TenantScoped, Timestamped):
+    """Which co-owner casts a co-owned unit's one ballot in one election (共有人推选).
+
+    One co-owner nominates (possibly themself); the nomination takes effect when every
+    other co-owner has confirmed it (see :func:`wuye.ledger.votes.service.nomination_state`).
+    A new nomination replaces the old one and its confirmations.
+    """
+
+    __tablename__ = "vote_nominations"
+    __table_args__ = (UniqueConstraint("election_id", "unit_id"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    election_id: Mapped[str] = mapped_column(
+        String(32), ForeignKey("vote_elections.id", ondelete="CASCADE"), index=True, nullable=False
+    )
+    unit_id: Mapped[str] = mapped_column(
+        String(32), ForeignKey("units.id", ondelete="CASCADE"), index=True, nullable=False
+    )
+    nominee_id: Mapped[str] = mapped_column(
+        String(32), ForeignKey("owners.id", ondelete="CASCADE"), nullable=False
+    )
+    nominated_by: Mapped[str] = mapped_column(
+        String(32), ForeignKey("owners.id", ondelete="CASCADE"), nullable=False
+    )
+    #: Owner ids that agreed, the nominator included, as a JSON list.
+    confirmed_by: Mapped[str] = mapped_column(Text, nullable=False, default="[]")
+    #: Set when staff recorded a step for an owner (paper consent): who did it.
+    entered_by: Mapped[str | None] = mapped_column(String(200))
 
 
 # --- schemas ---------------------------------------------------------------
@@ -138,7 +171,10 @@ class CastIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     unit_id: str
-    owner_id: str = Field(description="the co-owner casting the unit's ballot")
+    owner_id: str | None = Field(
+        default=None,
+        description="the co-owner casting the unit's ballot (an owner's own token implies it)",
+    )
     ballot: dict[str, Any] = Field(description="encrypted ballot with proofs (JSON form)")
 
 
@@ -168,3 +204,76 @@ class BallotOut(BaseModel):
     block_number: int
     by_proxy: bool
     created_at: datetime
+
+
+class NominateIn(BaseModel):
+    """A co-owner names who casts the unit's ballot."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    nominee_id: str = Field(description="the co-owner who will cast the unit's ballot")
+    owner_id: str | None = Field(
+        default=None, description="who nominates; staff must name the owner they act for"
+    )
+
+
+class ConfirmIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    owner_id: str | None = Field(
+        default=None, description="who confirms; staff must name the owner they act for"
+    )
+
+
+class CoOwnerOut(BaseModel):
+    id: str
+    name: str
+    confirmed: bool
+
+
+class NominationOut(BaseModel):
+    """Who may cast a unit's ballot in an election, and how far the co-owners agreed."""
+
+    election_id: str
+    unit_id: str
+    co_owners: list[CoOwnerOut]
+    nominee_id: str | None = None
+    nominated_by: str | None = None
+    effective: bool = Field(description="the unit's ballot may be cast by ``caster_id``")
+    caster_id: str | None = Field(None, description="the one co-owner who may cast now")
+    voted: bool
+
+
+class MyUnitOut(BaseModel):
+    """A unit the signed-in owner holds on an election's roll."""
+
+    unit_id: str
+    label: str
+    nomination: NominationOut
+
+
+class TransportKeyIn(BaseModel):
+    """A trustee's SM2 public key that the other trustees encrypt its shares to."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    transport_key: Annotated[str, Field(pattern=r"^04[0-9a-fA-F]{128}$")]
+
+
+class DealingIn(BaseModel):
+    """A trustee's public dealing and its shares, each encrypted to its recipient (SM2)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    dealing: dict[str, Any]
+    encrypted_shares: dict[str, Annotated[str, Field(max_length=2000)]] = Field(
+        description="recipient index -> hex SM2 ciphertext (GB/T 32918.4)"
+    )
+
+
+class ConfirmKeyIn(BaseModel):
+    """A trustee's proof that it holds the key share the dealings give it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    proof: dict[str, Any]

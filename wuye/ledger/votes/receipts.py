@@ -5,7 +5,9 @@ the transaction, its block, the Merkle proofs of the transaction and its receipt
 under the sealed header, the validators' SM2 seals and the validator keys. It
 says nothing about the vote: the tracker is a digest of a ciphertext.
 
-* Offline, :func:`verify_offline` checks the seals and the Merkle proofs
+* Offline, :func:`verify_offline` checks the seals against the validators the
+  genesis file names (following the validator-set changes the receipt carries,
+  each proven under a block sealed by the set before it), the Merkle proofs
   (:func:`wuye.ledger.proofs.verify_proof`), that the transaction went to the
   election's record contract and succeeded, and that its receipt logs the
   commitment of this tracker for this unit in Ballots.
@@ -26,12 +28,22 @@ from eth_utils import keccak
 from web3 import Web3
 from web3.types import RPCEndpoint
 
+from wuye.ledger.genesis import VALIDATORS_ADDRESS, Genesis
 from wuye.ledger.proofs import ProofError, verify_proof
 
-__all__ = ["ReceiptError", "build_receipt", "qr_svg", "verify_offline", "verify_online"]
+__all__ = [
+    "ReceiptError",
+    "build_receipt",
+    "qr_svg",
+    "validators_from_genesis",
+    "verify_offline",
+    "verify_online",
+]
 
 RECEIPT_VERSION = 1
 _VOTE_COMMITTED = keccak(b"VoteCommitted(uint256,bytes32,bytes32)")
+_VALIDATOR_ADDED = keccak(b"ValidatorAdded(address,bytes32,bytes32,uint256)")
+_VALIDATOR_REMOVED = keccak(b"ValidatorRemoved(address,uint256)")
 
 
 class ReceiptError(ValueError):
@@ -69,7 +81,84 @@ def build_receipt(
         "block_number": number,
         "proof": proof,
         "validators": [v["sm2PublicKey"] for v in validators],
+        "validator_changes": _validator_changes(w3, number),
     }
+
+
+def _validator_changes(w3: Web3, before: int) -> list[dict[str, Any]]:
+    """Inclusion proofs of every transaction that changed the validator set in blocks
+    1..before-1: the chain of custody from the genesis validators to the set that
+    sealed block ``before`` (a change in block b applies from block b + 1)."""
+    if before <= 1:
+        return []
+    logs = w3.eth.get_logs(
+        {
+            "fromBlock": 1,
+            "toBlock": before - 1,
+            "address": Web3.to_checksum_address(VALIDATORS_ADDRESS),
+            "topics": [["0x" + _VALIDATOR_ADDED.hex(), "0x" + _VALIDATOR_REMOVED.hex()]],
+        }
+    )
+    hashes = list(dict.fromkeys("0x" + bytes(log["transactionHash"]).hex() for log in logs))
+    proofs = []
+    for tx_hash in hashes:
+        proof = w3.provider.make_request(RPCEndpoint("wuye_getProof"), [tx_hash]).get("result")
+        if proof is None:
+            raise ReceiptError(f"the ledger has no proof for validator change {tx_hash}")
+        proofs.append(proof)
+    return sorted(proofs, key=lambda p: (int(p["blockNumber"], 16), int(p["transactionIndex"], 16)))
+
+
+def _key(value: str) -> str:
+    return str(value).lower().removeprefix("0x")
+
+
+def validators_from_genesis(
+    genesis: Genesis, changes: list[dict[str, Any]], block_number: int
+) -> tuple[list[str], list[str]]:
+    """The validator keys that seal ``block_number``: the genesis file's, then each
+    proven change in ``changes`` applied in order. Returns the keys and what was
+    checked. Each change's block must be sealed by the set before it."""
+    members = {v.account.lower(): _key(v.sm2_public_key) for v in genesis.validators}
+    notes = []
+    last = (0, -1)
+    for change in changes:
+        try:
+            number = int(change["blockNumber"], 16)
+            position = (number, int(change["transactionIndex"], 16))
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ReceiptError(f"validator_changes: malformed entry: {exc}") from exc
+        if position <= last:
+            raise ReceiptError("validator_changes: not in chain order")
+        last = position
+        if number >= block_number:
+            raise ReceiptError(
+                f"validator_changes: block {number} is not before the ballot's block"
+            )
+        try:
+            verify_proof(change, sorted(members.values()))
+        except (ProofError, KeyError, ValueError) as exc:
+            raise ReceiptError(f"validator_changes: block {number}: {exc}") from exc
+        raw = _b(change["receipt"], "validator_changes.receipt")
+        status, _, _, logs = rlp.decode(raw[1:]) if raw and raw[0] < 0x7F else rlp.decode(raw)
+        if status != b"\x01":
+            raise ReceiptError(f"validator_changes: block {number}: the transaction failed")
+        applied = 0
+        for address, topics, data in logs:
+            if bytes(address) != VALIDATORS_ADDRESS or not topics:
+                continue
+            account = "0x" + bytes(topics[1])[-20:].hex()
+            if bytes(topics[0]) == _VALIDATOR_ADDED:
+                members[account] = "04" + bytes(data)[:64].hex()
+                notes.append(f"#{number} + {account}")
+                applied += 1
+            elif bytes(topics[0]) == _VALIDATOR_REMOVED:
+                members.pop(account, None)
+                notes.append(f"#{number} - {account}")
+                applied += 1
+        if not applied:
+            raise ReceiptError(f"validator_changes: block {number}: no validator-set change")
+    return sorted(members.values()), notes
 
 
 def _b(value: Any, field: str) -> bytes:
@@ -79,8 +168,20 @@ def _b(value: Any, field: str) -> bytes:
         raise ReceiptError(f"{field}: not hex") from exc
 
 
-def verify_offline(receipt: dict[str, Any]) -> list[str]:
-    """Check everything a receipt proves by itself; return what was checked."""
+def verify_offline(
+    receipt: dict[str, Any],
+    *,
+    genesis: Genesis | None = None,
+    validators: list[str] | None = None,
+) -> list[str]:
+    """Check everything a receipt proves; return what was checked.
+
+    The seals are checked against the validators ``genesis`` names, followed
+    through the receipt's proven validator-set changes, or against ``validators``
+    (keys a node reported for the block). With neither, the receipt's own list is
+    taken on trust - it proves only that the receipt is self-consistent, since
+    anyone can seal a forged block with keys of their own.
+    """
     checked = []
     try:
         if receipt.get("kind") != "wuye-ballot-receipt" or receipt.get("version") != 1:
@@ -89,9 +190,28 @@ def verify_offline(receipt: dict[str, Any]) -> list[str]:
         election, unit = str(receipt["election"]), _b(receipt["unit"], "unit")
         tracker = _b(receipt["tracker"], "tracker")
         record_address, ballot_id = election.rsplit("/", 1)
-        validators = [str(v) for v in receipt["validators"]]
+        claimed = [_key(v) for v in receipt["validators"]]
+        changes = list(receipt.get("validator_changes") or [])
+        number = int(receipt["block_number"])
     except (KeyError, TypeError, ValueError) as exc:
         raise ReceiptError(f"receipt is incomplete or malformed: {exc}") from exc
+    source = "the receipt's own validator list (not checked against a genesis file)"
+    if genesis is not None:
+        validators, notes = validators_from_genesis(genesis, changes, number)
+        source = "the genesis file's validators" + (
+            f", after {len(notes)} proven change(s): {'; '.join(notes)}" if notes else ""
+        )
+        foreign = sorted(set(claimed) - set(validators))
+        if foreign:
+            raise ReceiptError(
+                f"validators: the receipt names key(s) {', '.join(k[:18] + '…' for k in foreign)} "
+                "that are not among the genesis/on-chain validators"
+            )
+    elif validators is not None:
+        validators = [_key(v) for v in validators]
+        source = "the validators the node reports for this block"
+    else:
+        validators = claimed
     if _b(proof.get("transactionHash"), "proof.transactionHash") != _b(
         receipt["transaction"], "transaction"
     ):
@@ -101,10 +221,16 @@ def verify_offline(receipt: dict[str, Any]) -> list[str]:
     try:
         verify_proof(proof, validators)
     except (ProofError, KeyError, ValueError) as exc:
+        reason = str(exc)
+        if "not a validator" in reason and validators is not claimed:
+            raise ReceiptError(
+                f"seals: block {number} is sealed by a key that is not among the "
+                f"genesis/on-chain validators ({reason})"
+            ) from exc
         raise ReceiptError(f"proof: {exc}") from exc
     checked.append(
-        f"block {receipt['block_number']} sealed by a quorum of {len(validators)} validators; "
-        "transaction and receipt proven under its header"
+        f"block {number} sealed by a quorum of {len(validators)} validators "
+        f"({source}); transaction and receipt proven under its header"
     )
     tx = _b(proof["transaction"], "proof.transaction")
     fields = rlp.decode(tx[1:]) if tx and tx[0] < 0x7F else rlp.decode(tx)
@@ -128,12 +254,27 @@ def verify_offline(receipt: dict[str, Any]) -> list[str]:
     return checked
 
 
-def verify_online(receipt: dict[str, Any], w3: Web3) -> list[str]:
-    """Offline checks, then: the block is the node's, and the ballot is counted in the tally."""
+def verify_online(
+    receipt: dict[str, Any], w3: Web3, *, genesis: Genesis | None = None
+) -> list[str]:
+    """Offline checks, then: the block is the node's, and the ballot is counted in the tally.
+
+    Without ``genesis`` the seals are checked against the validators the node reports
+    for the receipt's block (never the receipt's own list)."""
     from wuye.ledger.votes.chain import ElectionRef
     from wuye.ledger.votes.verify import verify_on_chain
 
-    checked = verify_offline(receipt)
+    if genesis is not None:
+        checked = verify_offline(receipt, genesis=genesis)
+    else:
+        number = receipt.get("block_number")
+        answer = w3.provider.make_request(
+            RPCEndpoint("wuye_validators"), [hex(number) if isinstance(number, int) else "0x0"]
+        )
+        if not answer.get("result"):
+            raise ReceiptError("block_number: the node knows no validators for this block")
+        node_keys = [v["sm2PublicKey"] for v in answer["result"]]
+        checked = verify_offline(receipt, validators=node_keys)
     block = w3.eth.get_block(receipt["block_number"])
     if "0x" + bytes(block["hash"]).hex() != str(receipt["proof"]["blockHash"]).lower():
         raise ReceiptError("block: the node's block at this height has a different hash")

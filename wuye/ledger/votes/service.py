@@ -25,9 +25,15 @@ from wuye.ledger.votes.elgamal import Ciphertext
 from wuye.ledger.votes.models import (
     Ballot,
     CastIn,
+    ConfirmIn,
+    CoOwnerOut,
     Election,
     ElectionIn,
     ElectionStatus,
+    MyUnitOut,
+    NominateIn,
+    Nomination,
+    NominationOut,
     ProxyCastIn,
     SharesIn,
 )
@@ -79,6 +85,16 @@ def elections_query(
     if status:
         stmt = stmt.where(Election.status == status)
     return stmt
+
+
+def owner_elections(stmt: Select[Any], *, owner_id: str) -> Select[Any]:
+    """Only the elections of estates where ``owner_id`` holds a unit."""
+    held = (
+        select(Unit.estate_id)
+        .join(Ownership, Ownership.unit_id == Unit.id)
+        .where(Ownership.owner_id == owner_id)
+    )
+    return stmt.where(Election.estate_id.in_(held))
 
 
 def create_election(*, session: Session, election_in: ElectionIn) -> Election:
@@ -179,6 +195,176 @@ def open_election(*, session: Session, election_id: str, ledger: VotesLedger) ->
     return election
 
 
+def acting_owner(principal: Principal, owner_id: str | None) -> str:
+    """The owner a request acts for: an owner's token acts only for that owner; staff
+    (entering a paper ballot or consent) must name the owner."""
+    if principal.role == "owner":
+        own = principal.subject.removeprefix("owner:")
+        if owner_id is not None and owner_id != own:
+            raise Problem("forbidden", "an owner acts only for themself")
+        return own
+    if not owner_id:
+        raise Problem("validation-error", "owner_id: required unless an owner signs in")
+    return owner_id
+
+
+def co_owners(*, session: Session, unit_id: str) -> list[Owner]:
+    """The unit's owners (several rows: co-owners, 共有人), in a stable order."""
+    return list(
+        session.scalars(
+            select(Owner)
+            .join(Ownership, Ownership.owner_id == Owner.id)
+            .where(Ownership.unit_id == unit_id)
+            .order_by(Owner.name, Owner.id)
+        ).all()
+    )
+
+
+def _nomination(session: Session, election_id: str, unit_id: str) -> Nomination | None:
+    return session.scalars(
+        select(Nomination).where(
+            Nomination.election_id == election_id, Nomination.unit_id == unit_id
+        )
+    ).one_or_none()
+
+
+def _voted(session: Session, election_id: str, unit_id: str) -> bool:
+    return (
+        session.scalars(
+            select(Ballot.id).where(Ballot.election_id == election_id, Ballot.unit_id == unit_id)
+        ).first()
+        is not None
+    )
+
+
+def nomination_state(*, session: Session, election: Election, unit_id: str) -> NominationOut:
+    """Who may cast ``unit_id``'s one ballot (一户一票).
+
+    A unit held by one owner: that owner. A unit held by co-owners (共有): the
+    co-owner they choose together - one nominates, and the nomination takes effect
+    once every other co-owner has confirmed it. Unanimity is the rule for jointly
+    owned property (Civil Code Article 301: decisions on the common property need
+    all joint owners, 共同共有人, unless they agreed otherwise), and it is the only
+    rule that never lets one co-owner vote the unit against the others' choice.
+    """
+    if unit_id not in json.loads(election.unit_refs):
+        get_or_404(session, Unit, unit_id, what="unit")
+        raise Problem("forbidden", "the unit is not on this election's roll")
+    owners = co_owners(session=session, unit_id=unit_id)
+    row = _nomination(session, election.id, unit_id)
+    confirmed = set(json.loads(row.confirmed_by)) if row else set()
+    ids = [o.id for o in owners]
+    if len(owners) == 1:
+        caster: str | None = owners[0].id
+    elif row is not None and row.nominee_id in ids and set(ids) <= confirmed:
+        caster = row.nominee_id
+    else:
+        caster = None
+    return NominationOut(
+        election_id=election.id,
+        unit_id=unit_id,
+        co_owners=[CoOwnerOut(id=o.id, name=o.name, confirmed=o.id in confirmed) for o in owners],
+        nominee_id=row.nominee_id if row else None,
+        nominated_by=row.nominated_by if row else None,
+        effective=caster is not None,
+        caster_id=caster,
+        voted=_voted(session, election.id, unit_id),
+    )
+
+
+def _co_owner_or_403(owners: list[Owner], owner_id: str, what: str) -> None:
+    if owner_id not in {o.id for o in owners}:
+        raise Problem("forbidden", f"{what} does not hold this unit")
+
+
+def _open_for_nomination(session: Session, election_id: str, unit_id: str) -> Election:
+    election = get_election(session=session, election_id=election_id)
+    _expect(election, ElectionStatus.DRAFT, ElectionStatus.READY, ElectionStatus.OPEN)
+    if _voted(session, election.id, unit_id):
+        raise Conflict("the unit has already voted; its caster can no longer change")
+    return election
+
+
+def nominate(
+    *,
+    session: Session,
+    election_id: str,
+    unit_id: str,
+    nominate_in: NominateIn,
+    principal: Principal,
+) -> NominationOut:
+    """A co-owner nominates who casts the unit's ballot (themself or another co-owner).
+
+    A new nomination replaces any earlier one and starts the confirmations afresh;
+    the nominator counts as agreeing."""
+    election = _open_for_nomination(session, election_id, unit_id)
+    by = acting_owner(principal, nominate_in.owner_id)
+    owners = co_owners(session=session, unit_id=unit_id)
+    if not owners:
+        get_or_404(session, Unit, unit_id, what="unit")
+    _co_owner_or_403(owners, by, "the nominating owner")
+    _co_owner_or_403(owners, nominate_in.nominee_id, "the nominee")
+    row = _nomination(session, election.id, unit_id)
+    if row is None:
+        row = Nomination(election_id=election.id, unit_id=unit_id)
+        session.add(row)
+    row.nominee_id = nominate_in.nominee_id
+    row.nominated_by = by
+    row.confirmed_by = json.dumps([by])
+    row.entered_by = None if principal.role == "owner" else principal.subject
+    flush_or_conflict(session, "the nomination changed meanwhile; try again")
+    return nomination_state(session=session, election=election, unit_id=unit_id)
+
+
+def confirm_nomination(
+    *,
+    session: Session,
+    election_id: str,
+    unit_id: str,
+    confirm_in: ConfirmIn,
+    principal: Principal,
+) -> NominationOut:
+    """A co-owner agrees to the current nomination."""
+    election = _open_for_nomination(session, election_id, unit_id)
+    by = acting_owner(principal, confirm_in.owner_id)
+    owners = co_owners(session=session, unit_id=unit_id)
+    _co_owner_or_403(owners, by, "the confirming owner")
+    row = _nomination(session, election.id, unit_id)
+    if row is None:
+        raise Conflict("nobody has been nominated for this unit yet")
+    confirmed = json.loads(row.confirmed_by)
+    if by not in confirmed:
+        row.confirmed_by = json.dumps([*confirmed, by])
+    if principal.role != "owner":
+        row.entered_by = principal.subject
+    session.flush()
+    return nomination_state(session=session, election=election, unit_id=unit_id)
+
+
+def my_units(*, session: Session, election_id: str, owner_id: str) -> list[MyUnitOut]:
+    """The units ``owner_id`` holds on the election's roll, with who may cast each."""
+    from wuye.platform.estates.models import Building
+
+    election = get_election(session=session, election_id=election_id)
+    refs = json.loads(election.unit_refs)
+    rows = session.execute(
+        select(Unit.id, Unit.number, Building.name)
+        .join(Ownership, Ownership.unit_id == Unit.id)
+        .join(Building, Building.id == Unit.building_id)
+        .where(Ownership.owner_id == owner_id)
+        .order_by(Building.name, Unit.number)
+    ).all()
+    return [
+        MyUnitOut(
+            unit_id=unit_id,
+            label=f"{building} {number}",
+            nomination=nomination_state(session=session, election=election, unit_id=unit_id),
+        )
+        for unit_id, number, building in rows
+        if unit_id in refs
+    ]
+
+
 def cast_ballot(
     *,
     session: Session,
@@ -189,33 +375,37 @@ def cast_ballot(
 ) -> Ballot:
     """Check and record one unit's encrypted ballot; return the stored ballot with its receipt.
 
-    One ballot per unit; the co-owners choose who casts it (any one of them may).
-    An owner may cast only as themself; staff entering a paper ballot use
-    :class:`ProxyCastIn` and keep the owner's signed authorisation.
+    One ballot per unit, cast by the one owner :func:`nomination_state` names: the
+    sole owner, or the co-owner the co-owners chose. An owner may cast only as
+    themself; staff entering a paper ballot use :class:`ProxyCastIn` and keep the
+    owner's signed authorisation.
     """
     election = get_election(session=session, election_id=election_id)
     _expect(election, ElectionStatus.OPEN)
-    if principal.role == "owner" and principal.subject.removeprefix("owner:") != cast_in.owner_id:
-        raise Problem("forbidden", "an owner casts only their own ballot")
+    owner_id = acting_owner(principal, cast_in.owner_id)
     holds = session.scalars(
         select(Ownership).where(
-            Ownership.unit_id == cast_in.unit_id, Ownership.owner_id == cast_in.owner_id
+            Ownership.unit_id == cast_in.unit_id, Ownership.owner_id == owner_id
         )
     ).one_or_none()
     if holds is None:
         get_or_404(session, Unit, cast_in.unit_id, what="unit")
-        get_or_404(session, Owner, cast_in.owner_id, what="owner")
+        get_or_404(session, Owner, owner_id, what="owner")
         raise Problem("forbidden", "this owner does not hold this unit")
     refs = json.loads(election.unit_refs)
     if cast_in.unit_id not in refs:
         raise Problem("forbidden", "the unit is not on this election's roll")
-    taken = session.scalars(
-        select(Ballot.id).where(
-            Ballot.election_id == election.id, Ballot.unit_id == cast_in.unit_id
-        )
-    ).first()
-    if taken:
+    if _voted(session, election.id, cast_in.unit_id):
         raise Conflict("this unit has already voted in this election")
+    state = nomination_state(session=session, election=election, unit_id=cast_in.unit_id)
+    if state.caster_id != owner_id:
+        raise Problem(
+            "forbidden",
+            "the unit has co-owners: only the co-owner they nominated and all confirmed "
+            "may cast its ballot (nominate and confirm first)"
+            if state.caster_id is None
+            else "the unit's co-owners chose another co-owner to cast its ballot",
+        )
     manifest = manifest_of(election)
     ref = bytes.fromhex(refs[cast_in.unit_id])
     try:
@@ -227,7 +417,7 @@ def cast_ballot(
     row = Ballot(
         election_id=election.id,
         unit_id=cast_in.unit_id,
-        owner_id=cast_in.owner_id,
+        owner_id=owner_id,
         tracker=ballot.tracker.hex(),
         data=data,
         tx_hash="",

@@ -14,12 +14,19 @@ from wuye.ledger.votes.models import (
     Ballot,
     BallotOut,
     CastIn,
+    ConfirmIn,
+    ConfirmKeyIn,
+    DealingIn,
     Election,
     ElectionIn,
     ElectionOut,
     ElectionStatus,
+    MyUnitOut,
+    NominateIn,
+    NominationOut,
     ProxyCastIn,
     SharesIn,
+    TransportKeyIn,
     TrusteesIn,
 )
 from wuye.platform.deps import Context, UnitOfWorkRoute, scoped
@@ -79,6 +86,8 @@ def list_elections(
     status_: ElectionStatus | None = Query(None, alias="status"),
 ) -> dict:
     stmt = service.elections_query(estate_id=estate_id, status=status_)
+    if ctx.principal.role == "owner":
+        stmt = service.owner_elections(stmt, owner_id=ctx.principal.subject.removeprefix("owner:"))
     return paginate(
         ctx.session,
         stmt,
@@ -244,3 +253,119 @@ def submit_shares(
 @router.get("/elections/{election_id}/results", summary="表决结果 / Results and turnout")
 def get_results(election_id: str, ctx: Context = scoped("votes:read")) -> dict[str, Any]:
     return service.results(session=ctx.session, election_id=election_id)
+
+
+@router.get(
+    "/elections/{election_id}/my-units",
+    response_model=list[MyUnitOut],
+    summary="我在本表决中的房屋 / The signed-in owner's units on the roll, and who casts each",
+)
+def my_units(election_id: str, ctx: Context = scoped("votes:read")) -> object:
+    election = service.get_election(session=ctx.session, election_id=election_id)
+    owner_id = service.acting_owner(ctx.principal, None) if ctx.principal.role == "owner" else None
+    if owner_id is None:
+        raise Problem("forbidden", "only an owner's own token lists the owner's units")
+    return service.my_units(session=ctx.session, election_id=election.id, owner_id=owner_id)
+
+
+@router.get(
+    "/elections/{election_id}/units/{unit_id}/nomination",
+    response_model=NominationOut,
+    summary="共有人推选投票人 / Who casts a co-owned unit's ballot",
+)
+def get_nomination(election_id: str, unit_id: str, ctx: Context = scoped("votes:read")) -> object:
+    election = service.get_election(session=ctx.session, election_id=election_id)
+    return service.nomination_state(session=ctx.session, election=election, unit_id=unit_id)
+
+
+@router.post(
+    "/elections/{election_id}/units/{unit_id}/nomination",
+    response_model=NominationOut,
+    summary="推选投票人 / A co-owner nominates who casts the unit's ballot",
+)
+def nominate(
+    election_id: str,
+    unit_id: str,
+    nominate_in: NominateIn,
+    ctx: Context = scoped("votes:cast"),
+) -> object:
+    return service.nominate(
+        session=ctx.session,
+        election_id=election_id,
+        unit_id=unit_id,
+        nominate_in=nominate_in,
+        principal=ctx.principal,
+    )
+
+
+@router.post(
+    "/elections/{election_id}/units/{unit_id}/nomination/confirm",
+    response_model=NominationOut,
+    summary="确认推选 / A co-owner confirms the nomination",
+)
+def confirm_nomination(
+    election_id: str,
+    unit_id: str,
+    confirm_in: ConfirmIn,
+    ctx: Context = scoped("votes:cast"),
+) -> object:
+    return service.confirm_nomination(
+        session=ctx.session,
+        election_id=election_id,
+        unit_id=unit_id,
+        confirm_in=confirm_in,
+        principal=ctx.principal,
+    )
+
+
+# -- the trustees' key ceremony on separate devices (see ceremony.py) -------------------
+
+
+@router.get(
+    "/elections/{election_id}/ceremony",
+    summary="计票监督人密钥仪式 / The trustees' key ceremony (public data)",
+)
+def get_ceremony(election_id: str, ctx: Context = scoped("votes:read")) -> dict[str, Any]:
+    from wuye.ledger.votes import ceremony
+
+    election = service.get_election(session=ctx.session, election_id=election_id)
+    return ceremony.public_view(election)
+
+
+@router.put(
+    "/elections/{election_id}/ceremony/{index}/transport-key",
+    summary="登记传输公钥 / A trustee registers its SM2 transport key",
+)
+def put_transport_key(
+    election_id: str, index: int, key_in: TransportKeyIn, ctx: Context = scoped("votes:manage")
+) -> dict[str, Any]:
+    from wuye.ledger.votes import ceremony
+
+    election = service.get_election(session=ctx.session, election_id=election_id)
+    return ceremony.register_transport_key(election, index, key_in)
+
+
+@router.post(
+    "/elections/{election_id}/ceremony/{index}/dealing",
+    summary="提交公开承诺与加密份额 / A trustee's dealing and its encrypted shares",
+)
+def post_dealing(
+    election_id: str, index: int, dealing_in: DealingIn, ctx: Context = scoped("votes:manage")
+) -> dict[str, Any]:
+    from wuye.ledger.votes import ceremony
+
+    election = service.get_election(session=ctx.session, election_id=election_id)
+    return ceremony.submit_dealing(election, index, dealing_in)
+
+
+@router.post(
+    "/elections/{election_id}/ceremony/{index}/confirm",
+    summary="确认持有密钥份额 / A trustee proves it holds its key share",
+)
+def post_confirm(
+    election_id: str, index: int, confirm_in: ConfirmKeyIn, ctx: Context = scoped("votes:manage")
+) -> dict[str, Any]:
+    from wuye.ledger.votes import ceremony
+
+    election = service.get_election(session=ctx.session, election_id=election_id)
+    return ceremony.confirm(ctx.session, election, index, confirm_in)
