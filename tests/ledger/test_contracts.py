@@ -91,45 +91,95 @@ def test_ballot_lifecycle_and_one_vote_per_unit(w3: Web3, admin, ballots) -> Non
         )
 
 
-def test_fund_disburses_only_against_an_approved_vote_and_reconciles(
+def _project(w3: Web3, fund, manager, budget: int, shares: list[int], estate=ESTATE) -> int:
+    receipt = call(w3, manager, fund.functions.propose(estate, b"p" * 32, budget))
+    project = fund.events.ProjectProposed().process_receipt(receipt, errors=DISCARD)[0]
+    units = UNITS[: len(shares)]
+    call(w3, manager, fund.functions.add_shares(project.args.project_id, units, shares))
+    return project.args.project_id
+
+
+def test_fund_pays_a_project_only_once_an_approved_vote_of_its_estate_authorises_it(
     w3: Web3, admin, ballots
 ) -> None:
     officer = new_member(w3, admin, ROLE_SENDER | ROLE_BALLOT)
     manager = new_member(w3, admin, ROLE_SENDER | ROLE_FUND)
     fund = deploy(w3, admin, "MaintenanceFund", PERMISSIONS, ballots.address)
-    for unit, fen in zip(UNITS, [50_000, 60_000, 70_000, 80_000], strict=True):
-        call(w3, manager, fund.functions.deposit(ESTATE, unit, fen, b"r" * 32))
-    rejected = _ballot(w3, ballots, officer, 10**9, approved=False)
-    approved = _ballot(w3, ballots, officer, 30_000, approved=True)
-    foreign = _ballot(w3, ballots, officer, 10**9, approved=True, estate=OTHER_ESTATE)
-    share = ([UNITS[0], UNITS[1]], [10_000, 15_000])
+    amounts = [50_000, 60_000, 70_000, 80_000]
+    receipt = call(
+        w3, manager, fund.functions.deposit_batch(ESTATE, UNITS, amounts, 1, 202501, b"r" * 32)
+    )
+    credited = fund.events.UnitCredited().process_receipt(receipt, errors=DISCARD)
+    assert [e.args.unit_balance for e in credited] == amounts
+    project = _project(w3, fund, manager, 30_000, [10_000, 20_000])
+    pay = (project, 1, 202502, [UNITS[0], UNITS[1]], [5_000, 10_000], admin.address, b"i" * 32)
+    with pytest.raises(ContractLogicError, match="project not authorised"):
+        fund.functions.pay(*pay).call({"from": manager.address})
+    rejected = _ballot(w3, ballots, officer, 0, approved=False)
+    foreign = _ballot(w3, ballots, officer, 0, approved=True, estate=OTHER_ESTATE)
+    too_small = _ballot(w3, ballots, officer, 29_999, approved=True)
+    approved = _ballot(w3, ballots, officer, 0, approved=True)
     for ballot_id, reason in (
         (rejected, "ballot not approved"),
         (foreign, "ballot is for another estate"),
+        (too_small, "budget exceeds the approved amount"),
     ):
         with pytest.raises(ContractLogicError, match=reason):
-            fund.functions.disburse(ESTATE, ballot_id, *share, admin.address, b"m" * 32).call(
-                {"from": manager.address}
-            )
-    receipt = call(
-        w3, manager, fund.functions.disburse(ESTATE, approved, *share, admin.address, b"m" * 32)
+            fund.functions.approve(project, ballot_id).call({"from": manager.address})
+    call(w3, manager, fund.functions.approve(project, approved))
+    other = _project(w3, fund, manager, 1_000, [1_000])
+    with pytest.raises(ContractLogicError, match="ballot already used"):
+        fund.functions.approve(other, approved).call({"from": manager.address})
+    receipt = call(w3, manager, fund.functions.pay(*pay))
+    assert fund.events.PaymentMade().process_receipt(receipt, errors=DISCARD)[0].args.paid_fen == (
+        15_000
     )
-    assert (
-        fund.events.Disbursed().process_receipt(receipt, errors=DISCARD)[0].args.amount_fen
-        == 25_000
-    )
-    with pytest.raises(ContractLogicError, match="exceeds the approved amount"):
-        fund.functions.disburse(
-            ESTATE, approved, [UNITS[2]], [5_001], admin.address, b"m" * 32
-        ).call({"from": manager.address})
+    with pytest.raises(ContractLogicError, match="exceeds the unit's share"):
+        fund.functions.pay(project, 2, 202503, [UNITS[0]], [5_001], admin.address, b"i" * 32).call(
+            {"from": manager.address}
+        )
     units = [fund.functions.unit_balance(ESTATE, u).call() for u in UNITS]
-    assert units == [40_000, 45_000, 70_000, 80_000]
+    assert units == [45_000, 50_000, 70_000, 80_000]
     assert (
         sum(units) == fund.functions.estate_balance(ESTATE).call() == fund.functions.total().call()
     )
     outsider = new_member(w3, admin, ROLE_SENDER)
     with pytest.raises(ContractLogicError, match="not a fund manager"):
-        fund.functions.deposit(ESTATE, UNITS[0], 1, b"r" * 32).call({"from": outsider.address})
+        fund.functions.deposit_batch(ESTATE, UNITS[:1], [1], 1, 202501, b"r" * 32).call(
+            {"from": outsider.address}
+        )
+
+
+def test_fund_emergency_repair_needs_reason_and_evidence_and_common_income_its_net(
+    w3: Web3, admin, ballots
+) -> None:
+    officer = new_member(w3, admin, ROLE_SENDER | ROLE_BALLOT)
+    manager = new_member(w3, admin, ROLE_SENDER | ROLE_FUND)
+    fund = deploy(w3, admin, "MaintenanceFund", PERMISSIONS, ballots.address)
+    call(w3, manager, fund.functions.deposit_batch(ESTATE, UNITS[:2], [9, 9], 2, 202501, b"r" * 32))
+    project = _project(w3, fund, manager, 10, [5, 5])
+    with pytest.raises(ContractLogicError, match="evidence is required"):
+        fund.functions.declare_emergency(project, b"w" * 32, []).call({"from": manager.address})
+    call(w3, manager, fund.functions.declare_emergency(project, b"w" * 32, [b"e" * 32]))
+    call(
+        w3,
+        manager,
+        fund.functions.pay(project, 1, 202501, UNITS[:2], [5, 5], admin.address, b"i" * 32),
+    )
+    call(w3, manager, fund.functions.ratify(project, _ballot(w3, ballots, officer, 0, True)))
+    assert fund.functions.projects(project).call()[5] == 4  # ratified
+    with pytest.raises(ContractLogicError, match="period must be yyyymm"):
+        fund.functions.record_common(ESTATE, 202513, 1, True, 5, b"c" * 32).call(
+            {"from": manager.address}
+        )
+    call(w3, manager, fund.functions.record_common(ESTATE, 202501, 1, True, 500, b"c" * 32))
+    call(w3, manager, fund.functions.record_common(ESTATE, 202501, 9, False, 200, b"c" * 32))
+    with pytest.raises(ContractLogicError, match="exceeds the common-part net income"):
+        fund.functions.deposit_batch(ESTATE, UNITS[:1], [301], 4, 202501, b"r" * 32).call(
+            {"from": manager.address}
+        )
+    call(w3, manager, fund.functions.deposit_batch(ESTATE, UNITS[:1], [300], 4, 202501, b"r" * 32))
+    assert fund.functions.common_net_available(ESTATE).call() == 0
 
 
 def test_validator_change_needs_more_than_two_thirds(w3: Web3, admin) -> None:

@@ -140,6 +140,12 @@ def _add_package_groups() -> None:
 
     cli.add_command(votes)
     cli.add_command(receipt)
+    from wuye.ledger.credit.cli import credit
+
+    cli.add_command(credit)
+    from wuye.ledger.fund.cli import fund
+
+    cli.add_command(fund)
     from wuye.openapi.cli import adapters, openapi
 
     cli.add_command(openapi)
