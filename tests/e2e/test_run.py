@@ -45,7 +45,7 @@ def test_wuye_run_seeds_serves_and_stops_cleanly(tmp_path: Path):
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 120
+        deadline = time.monotonic() + 300  # seeds the ledger's demo year first
         while time.monotonic() < deadline:
             try:
                 if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
@@ -99,6 +99,8 @@ def test_wuye_run_seeds_serves_and_stops_cleanly(tmp_path: Path):
             latest = answer.json()
             time.sleep(0.3)
         assert latest, "the run's ingest stored no telemetry"
+
+        _the_ledger_demo_is_there_and_checks_out(base, creds, env, ledger_port, tmp_path)
     finally:
         proc.send_signal(signal.SIGINT)
         try:
@@ -109,3 +111,44 @@ def test_wuye_run_seeds_serves_and_stops_cleanly(tmp_path: Path):
     for url in (f"{base}/", f"{base}/docs", f"{base}/openapi.json", f"{base}/onboarding"):
         assert url in out, f"{url} not printed"
     assert proc.returncode == 0, out[-2000:]
+
+
+def _the_ledger_demo_is_there_and_checks_out(base, creds, env, ledger_port, tmp_path):
+    """A year of one estate's fund, a repair its owners approved by vote, an emergency
+    repair, and rated firms - all on the embedded ledger, reconciled and verified."""
+    fund_estate = None
+    for firm in creds["firms"]:
+        bearer = {"Authorization": f"Bearer {_token(base, firm, 'estates:read funds:read')}"}
+        for estate in httpx.get(f"{base}/api/v1/estates", headers=bearer).json()["items"]:
+            if estate["code"] == "YQ-01":
+                fund_estate = (estate["id"], bearer)
+    assert fund_estate, "no demo estate YQ-01"
+    estate_id, bearer = fund_estate
+    monthly = httpx.get(f"{base}/api/v1/fund/estates/{estate_id}/monthly", headers=bearer)
+    assert monthly.status_code == 200, monthly.text
+    assert len(monthly.json()) >= 12
+    assert all(m["closing_balance_fen"] > 0 for m in monthly.json())
+    projects = httpx.get(f"{base}/api/v1/fund/estates/{estate_id}/projects", headers=bearer)
+    kinds = {
+        (p["emergency"], p["status"], p["ballot_id"] is not None) for p in projects.json()["items"]
+    }
+    assert (False, "completed", True) in kinds or (False, "approved", True) in kinds, kinds
+    assert any(emergency for emergency, _, _ in kinds), kinds
+
+    firms = httpx.get(f"{base}/api/v1/credit/public/firms").json()
+    assert len(firms) == 3 and all(f["latest"] for f in firms), firms
+    profile = httpx.get(f"{base}/api/v1/credit/public/firms/{firms[0]['tenant_id']}").json()
+    assert len(profile["history"]) == 12
+
+    rpc = f"http://127.0.0.1:{ledger_port}"
+    reconcile = subprocess.run(
+        [sys.executable, "-m", "wuye", "fund", "reconcile", "--estate", estate_id],
+        env=env, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert reconcile.returncode == 0, reconcile.stdout + reconcile.stderr
+    genesis = tmp_path / "var" / "ledger" / "genesis.json"
+    verify = subprocess.run(
+        [sys.executable, "-m", "wuye", "ledger", "verify", "--rpc", rpc, "--genesis", str(genesis)],
+        env=env, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert verify.returncode == 0, verify.stdout + verify.stderr

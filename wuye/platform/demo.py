@@ -293,3 +293,21 @@ def describe(result: dict[str, Any]) -> str:
         lines.append(f"    OAuth client   {firm['client_id']} / {firm['client_secret']}")
         lines.append(f"    Swagger UI (PKCE) client_id   {firm['swagger_client_id']}")
     return "\n".join(lines)
+
+
+def seed_on_ledger(settings: Settings, *, progress: Callable[[str], None] | None = None) -> None:
+    """The demo's ledger history, once the ledger is up: a year of one estate's
+    maintenance fund (with a repair its owners approved by vote, and an emergency
+    repair) and a year of the firms' credit ratings.
+
+    Each step is idempotent, so ``wuye run`` calls this on every start and a start
+    interrupted half-way finishes the history on the next one.
+    """
+    from wuye.ledger.credit.demo import seed_credit
+    from wuye.ledger.fund.demo import seed_fund_demo
+
+    say = progress or (lambda _line: None)
+    say("专项维修资金 / maintenance fund: a year of movements, a voted repair")
+    seed_fund_demo(settings, progress=say)
+    say("信用评价 / credit ratings: a year of monthly scores")
+    seed_credit(settings, progress=say)

@@ -65,6 +65,9 @@ def run(host: str | None = None, port: int | None = None) -> None:
         echo(demo.describe(result))
     with ExitStack() as stack:
         start_services(settings, stack, echo)
+        if settings.ledger_url == EMBEDDED:  # a real chain keeps its own history
+            echo("  写入链上演示数据 / ledger demo history ...")
+            demo.seed_on_ledger(settings, progress=lambda line: echo("    " + line))
         base = f"http://{host}:{port}"
         echo("")
         echo("打开 / Open:")
