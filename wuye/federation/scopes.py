@@ -14,6 +14,8 @@ SCOPES: dict[str, str] = {
     "telemetry:read": "查看设备运行数据与告警 / Read telemetry and alarms",
     "workorders:read": "查看工单 / Read work orders",
     "workorders:write": "创建与派发工单 / Create and dispatch work orders",
+    "bills:read": "查看账单与缴费记录 / Read bills and their payments",
+    "bills:write": "开具账单、登记缴费 / Issue bills and record payments",
     "votes:read": "查看表决事项 / Read votes",
     "votes:cast": "参与业主表决 / Cast owners' votes",
     "votes:manage": "发起与管理表决 / Create and manage votes",

@@ -1,5 +1,5 @@
 """The declarative mapping file: which external operations, and how their records map to
-wuye's estates, buildings, units, owners and work orders (or wuye's rows to theirs).
+wuye's estates, buildings, units, owners, work orders and bills (or wuye's rows to theirs).
 
 ``${NAME}`` anywhere in the file is replaced by the environment variable ``NAME``,
 so credentials never live in the mapping.
@@ -44,6 +44,9 @@ class Resource:
     page_size: int = 50
     total: str | None = None  # dotted path of the total count in the response
     response_key: str | None = None  # push: field of the response naming the created record
+    #: import: ``create`` a wuye row per record, or ``match`` a row wuye has already
+    #: (linking their key to it, so later resources can refer to it).
+    action: str = "create"
 
 
 @dataclass(frozen=True)
@@ -92,6 +95,7 @@ def load(path: Path | str, *, env: dict[str, str] | None = None) -> Mapping:
                     page_size=int(paging.get("per_page", 50)),
                     total=paging.get("total"),
                     response_key=r.get("response_key"),
+                    action=_action(r.get("action", "create")),
                 )
             )
         direction = raw.get("direction", "import")
@@ -108,6 +112,12 @@ def load(path: Path | str, *, env: dict[str, str] | None = None) -> Mapping:
         )
     except (KeyError, TypeError) as exc:
         raise MappingError(f"{path}: missing or malformed {exc}") from exc
+
+
+def _action(value: str) -> str:
+    if value not in ("create", "match"):
+        raise MappingError(f"action: {value!r} is neither create nor match")
+    return value
 
 
 def dig(value: Any, dotted: str) -> Any:

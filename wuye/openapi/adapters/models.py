@@ -4,6 +4,7 @@ re-run never duplicates), and each run's outcome with its per-record errors."""
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import JSON, DateTime, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
@@ -26,7 +27,7 @@ class AdapterLink(Base, TenantScoped, Timestamped):
 
 
 class AdapterRun(Base, TenantScoped, Timestamped):
-    """One run of a mapping: counts per entity and every record that failed."""
+    """One run of a mapping: counts per entity and every record (or page) that failed."""
 
     __tablename__ = "adapter_runs"
 
@@ -34,5 +35,5 @@ class AdapterRun(Base, TenantScoped, Timestamped):
     mapping: Mapped[str] = mapped_column(String(100), nullable=False, index=True)
     status: Mapped[str] = mapped_column(String(16), nullable=False, default="running")
     counts: Mapped[dict[str, dict[str, int]]] = mapped_column(JSON, default=dict, nullable=False)
-    errors: Mapped[list[dict[str, str]]] = mapped_column(JSON, default=list, nullable=False)
+    errors: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list, nullable=False)
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -3,8 +3,12 @@
 An import walks the mapped operations page by page; each record is mapped,
 validated by wuye's schema, and written in a transaction of its own together
 with its link (external key -> wuye id). A record that fails is reported with
-the reason and the run goes on; a run that stops halfway is resumed by running
-it again, which skips every record already linked - nothing is duplicated.
+the reason and the run goes on. A page the external system keeps failing (after
+the client's retries) is reported the same way, as the page, and the walk goes on
+with the next page where the paging allows it (numbered pages; two failing pages
+in a row mean the system is down, and the run stops there). Running the mapping
+again resumes: every record already linked is skipped, so only what failed
+before - records and the records of failed pages - is imported; nothing twice.
 """
 
 from __future__ import annotations
@@ -58,6 +62,14 @@ def check(mapping: Mapping) -> list[str]:
         if entity is None:
             issues.append(f"{where}: wuye cannot import {r.entity}; known: {', '.join(ENTITIES)}")
             continue
+        if r.action == "match" and not entity.lookup:
+            issues.append(f"{where}: wuye cannot match {r.entity}, only create it")
+            continue
+        try:
+            known, required = entity.known(r.action), entity.required(r.action)
+        except LookupError as exc:
+            issues.append(f"{where}: {exc}")
+            continue
         response = op.response_schema(200)
         array = doc.at_path(response, r.records) if response else None
         if array is None or doc.resolve(array).get("type") != "array":
@@ -73,10 +85,10 @@ def check(mapping: Mapping) -> list[str]:
             if doc.at_path(record, name) is None:
                 issues.append(f"{where}: their record has no field {name!r}")
         for target in [*r.fields, *r.refs]:
-            if target not in entity.known():
+            if target not in known:
                 issues.append(f"{where}: wuye's {r.entity} has no field {target!r}")
         mapped = set(r.fields) | set(r.refs)
-        for name in entity.required():
+        for name in required:
             if name not in mapped:
                 issues.append(f"{where}: required wuye field {name!r} is not mapped")
         for name in record.get("required", []):
@@ -118,7 +130,7 @@ def is_error(issue: str) -> bool:
 class Report:
     run_id: str = ""
     counts: dict[str, dict[str, int]] = field(default_factory=dict)
-    errors: list[dict[str, str]] = field(default_factory=list)
+    errors: list[dict[str, Any]] = field(default_factory=list)
     status: str = "running"
 
     def count(self, entity: str, what: str) -> None:
@@ -139,20 +151,44 @@ def _value(record: dict[str, Any], spec: Any) -> Any:
     return spec
 
 
-def _records(client: OperationClient, r: Resource) -> Iterator[dict[str, Any]]:
+#: Statuses that say the caller, not the page, is at fault: no other page will do better.
+_CALLER_AT_FAULT = frozenset({401, 403})
+
+
+def _records(
+    client: OperationClient, r: Resource, page_failed: Callable[[int, CallFailed], None]
+) -> Iterator[dict[str, Any]]:
+    """Every record ``r``'s operation lists, page by page. A page that fails for good
+    goes to ``page_failed`` and the walk goes on with the next page, when pages are
+    numbered and the page before it answered; otherwise the failure ends the walk."""
     page = 1
     seen = 0
+    total = None
+    failed_before = lost = False
     for _ in range(100_000):  # bounded: a broken total must not loop forever
         params = {}
         if r.page_param:
             params = {r.page_param: page, **({r.size_param: r.page_size} if r.size_param else {})}
-        data = client.call(r.operation, params=params)
+        try:
+            data = client.call(r.operation, params=params)
+        except CallFailed as exc:
+            if not r.page_param or failed_before or exc.status in _CALLER_AT_FAULT:
+                raise
+            page_failed(page, exc)
+            failed_before = lost = True
+            if total is not None and r.size_param and page * r.page_size >= total:
+                return  # that was the last page
+            page += 1
+            continue
+        failed_before = False
         rows = dig(data, r.records) or []
         yield from rows
         seen += len(rows)
         total = dig(data, r.total) if r.total else None
         if not r.page_param or not rows or (total is not None and seen >= total):
             return
+        if lost and total is not None and r.size_param and page * r.page_size >= total:
+            return  # the last page (the records missing were on a page that failed)
         page += 1
 
 
@@ -182,13 +218,15 @@ def run(
             session.add(record)
             session.flush()
             report.run_id = record.id
+    #: A dry run's would-be links, so that later resources can refer to them.
+    planned: dict[str, dict[str, str]] = {}
     try:
         for r in mapping.resources:
             say(f"{r.entity}: {r.operation}")
             if mapping.direction == "push":
                 _push(mapping, r, client, database, scope, report, dry_run)
             else:
-                _import(mapping, r, client, database, scope, cipher, report, dry_run, say)
+                _import(mapping, r, client, database, scope, cipher, report, dry_run, say, planned)
         report.status = "completed" if not report.errors else "completed_with_errors"
     except CallFailed as exc:
         report.status = "interrupted"
@@ -213,13 +251,25 @@ def _links(session: Any, mapping: str, entity: str) -> dict[str, str]:
     return dict(rows.all())
 
 
-def _import(mapping, r, client, database, scope, cipher, report, dry_run, say) -> None:
+def _import(mapping, r, client, database, scope, cipher, report, dry_run, say, planned) -> None:
     entity = ENTITIES[r.entity]
     with database.transaction(scope) as session:
         done = _links(session, mapping.name, r.entity)
-        parents = {ref.entity: _links(session, mapping.name, ref.entity) for ref in r.refs.values()}
+        parents = {
+            ref.entity: _links(session, mapping.name, ref.entity) | planned.get(ref.entity, {})
+            for ref in r.refs.values()
+        }
+    would = planned.setdefault(r.entity, {})
+
+    def page_failed(page: int, exc: CallFailed) -> None:
+        report.count(r.entity, "pages_failed")
+        report.errors.append(
+            {"entity": r.entity, "key": f"page {page}", "page": page, "error": str(exc)}
+        )
+        say(f"  {r.entity}: 第 {page} 页失败，继续下一页 / page {page} failed, going on")
+
     n = 0
-    for record in _records(client, r):
+    for record in _records(client, r, page_failed):
         n += 1
         key = str(dig(record, r.key))
         if key in done:
@@ -237,22 +287,26 @@ def _import(mapping, r, client, database, scope, cipher, report, dry_run, say) -
                         raise LookupError(f"{ref.entity} {k} was not imported")
                     ids.append(parents[ref.entity][str(k)])
                 data[target] = ids if ref.many else ids[0]
-            entity.schema.model_validate(
-                {k: v for k, v in data.items() if k in entity.schema.model_fields}
-            )
-            if not dry_run:
+            if r.action == "match":
                 with database.transaction(scope) as session:
-                    target_id = entity.create(session, cipher, data)
-                    session.add(
-                        AdapterLink(
-                            mapping=mapping.name,
-                            entity=r.entity,
-                            source_key=key,
-                            target_id=target_id,
-                        )
-                    )
+                    target_id = entity.find(session, data)
+                    if not dry_run:
+                        session.add(_link(mapping, r, key, target_id))
+                outcome = "matched"
+            else:
+                data = entity.prepare(data, issuer=mapping.name, key=key)
+                entity.validate(data)
+                target_id, outcome = f"dry-run:{key}", "created"
+                if not dry_run:
+                    with database.transaction(scope) as session:
+                        target_id, created = entity.create(session, cipher, data)
+                        session.add(_link(mapping, r, key, target_id))
+                    outcome = "created" if created else "matched"
+            if dry_run:
+                would[key] = target_id
+            else:
                 done[key] = target_id
-            report.count(r.entity, "created")
+            report.count(r.entity, outcome)
         except ValidationError as exc:
             first = exc.errors()[0]
             where = ".".join(str(p) for p in first["loc"])
@@ -262,6 +316,10 @@ def _import(mapping, r, client, database, scope, cipher, report, dry_run, say) -
         if n % 20 == 0:
             say(f"  {r.entity}: {n}")
     say(f"  {r.entity}: {report.counts.get(r.entity, {})}")
+
+
+def _link(mapping: Mapping, r: Resource, key: str, target_id: str) -> AdapterLink:
+    return AdapterLink(mapping=mapping.name, entity=r.entity, source_key=key, target_id=target_id)
 
 
 def _push(mapping, r, client, database, scope, report, dry_run) -> None:

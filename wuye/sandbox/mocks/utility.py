@@ -17,6 +17,25 @@ from wuye.sandbox.mocks.store import MockStore
 #: so that developers can try signed calls; it signs nothing outside the sandbox.
 DEMO_KEY_ID = "sandbox-demo"
 DEMO_PRIVATE_KEY_HEX = "3945208f7b2144b13f36e38ac6d39f95889393692860b51a42fb81ef4df7c5b8"
+#: Accounts registered by the sandbox estate's firm: one per house of buildings 1 and 2
+#: of the synthetic estate (``wuye.sandbox.seed``: 6 floors of 2 houses a building).
+ACCOUNTS = 24
+COMMUNITY = "沙箱示范小区（模拟数据）"
+
+
+def _address(account: int) -> dict[str, str]:
+    building, house = divmod(account, 12)
+    floor, number = divmod(house, 2)
+    return {
+        "community": COMMUNITY,
+        "building": f"{building + 1}幢",
+        "room": f"{floor + 1}{number + 1:02d}",
+    }
+
+
+def _page(rows: list[dict[str, Any]], call: Call) -> dict[str, Any]:
+    page, size = call.params["page"], call.params["page_size"]
+    return {"items": rows[(page - 1) * size : page * size], "total": len(rows)}
 
 
 class UtilityPlatform(MockPlatform):
@@ -28,10 +47,14 @@ class UtilityPlatform(MockPlatform):
         super().__init__(store)
         demo = crypto.SM2PrivateKey.from_hex(DEMO_PRIVATE_KEY_HEX)
         self.public_keys: dict[str, crypto.SM2PublicKey] = {DEMO_KEY_ID: demo.public_key}
+        #: Pages of listBills that fail every time (503), to rehearse a bad page.
+        self.broken_pages: set[int] = set()
         rng = random.Random(seed)
+        self.accounts: dict[str, dict[str, Any]] = {}
         self.bills: dict[str, dict[str, Any]] = {}
-        for account in range(3):
+        for account in range(ACCOUNTS):
             account_no = f"33010{account:05d}"
+            self.accounts[account_no] = {"account_no": account_no, "address": _address(account)}
             for month, kind in enumerate(("water", "power", "gas"), start=9):
                 bill_no = f"B{account_no}{month:02d}{kind[0].upper()}"
                 self.bills[bill_no] = {
@@ -40,6 +63,7 @@ class UtilityPlatform(MockPlatform):
                     "kind": kind,
                     "period": f"2026-{month:02d}",
                     "amount_fen": rng.randrange(2000, 40000),
+                    "due_date": f"2026-{month + 1:02d}-25",
                     "status": "unpaid",
                 }
 
@@ -66,10 +90,15 @@ class UtilityPlatform(MockPlatform):
         paid = self.store.get(f"paid:{bill_no}")
         return {**bill, "status": "paid" if paid else "unpaid"}
 
-    def op_listBills(self, call: Call):  # noqa: N802 - named after the operationId
-        account = call.params["account_no"]
-        numbers = [n for n, b in self.bills.items() if b["account_no"] == account]
-        return 200, {"items": [self._bill(n) for n in numbers]}
+    def op_listAccounts(self, call: Call):  # noqa: N802 - named after the operationId
+        return 200, _page(list(self.accounts.values()), call)
+
+    def op_listBills(self, call: Call):  # noqa: N802
+        if call.params["page"] in self.broken_pages:
+            raise Refused(503, self.error(503, "系统繁忙 / busy"), {"Retry-After": "0"})
+        account = call.params.get("account_no")
+        numbers = [n for n, b in self.bills.items() if account in (None, b["account_no"])]
+        return 200, _page([self._bill(n) for n in numbers], call)
 
     def op_payBill(self, call: Call):  # noqa: N802
         bill = self._bill(call.params["bill_no"])
