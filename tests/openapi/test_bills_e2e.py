@@ -72,3 +72,27 @@ def test_sandbox_utility_bills_are_imported_by_the_mapping_file_once(live, tmp_p
     )
     assert again.counts["bill"] == {"created": 0, "skipped": 72, "failed": 0}
     assert _bills(live, sandbox, issuer="utility")["total"] == 72
+
+
+def test_provident_fund_transfers_pay_the_sandboxs_property_fee_bills(live, tmp_path):
+    from wuye.sandbox.mocks.hpf import DEMO_API_KEY
+
+    sandbox = new_app(live)
+    fees = _bills(live, sandbox, kind="property_fee", limit=500)
+    assert fees["total"] > 0 and all(b["status"] == "unpaid" for b in fees["items"])
+    hpf = MAPPING.with_name("hpf-property-fees.yaml")
+    env = {"HPF_URL": f"{live.url}/sandbox/mocks/hpf", "HPF_KEY": DEMO_API_KEY}
+    cipher = PersonalDataCipher(live.settings.secret_bytes())
+    run = runner.run(
+        mapping.load(hpf, env=env), database=live.database, cipher=cipher,
+        tenant_id=sandbox.tenant_id,
+    )  # fmt: skip
+    assert run.counts["bill_payment"] == {"created": 5, "skipped": 0, "failed": 0}
+    paid = [b for b in _bills(live, sandbox, kind="property_fee", limit=500)["items"]
+            if b["paid_fen"]]  # fmt: skip
+    assert len(paid) == 5
+    again = runner.run(
+        mapping.load(hpf, env=env), database=live.database, cipher=cipher,
+        tenant_id=sandbox.tenant_id,
+    )  # fmt: skip
+    assert again.counts["bill_payment"]["created"] == 0

@@ -1,20 +1,26 @@
 """The synthetic estate every sandbox starts from, and resetting a sandbox to it.
 
 A sandbox holds one estate (小区) with buildings, units, owners (fake people,
-marked synthetic), technicians, work orders in several states, and devices
-that have already streamed a day of simulated telemetry through the real
-ingest pipeline (``wuye.adapters.simulator`` and ``wuye.adapters.ingest``).
-Votes and maintenance-fund movements are not seeded: those domains are not
-part of the platform yet.
+marked synthetic), technicians, work orders in several states, the year's
+property-fee bills (物业费), and devices that have already streamed a day of
+simulated telemetry through the real ingest pipeline (``wuye.adapters.simulator``
+and ``wuye.adapters.ingest``). Votes and maintenance-fund movements live on the
+ledger, which sandboxes do not write to: the regulators' ledger holds real
+estates only.
 """
 
 from __future__ import annotations
 
 import random
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
 
 from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
 
 from wuye.adapters.devices.keys import DeviceKeyring
+from wuye.platform.bills import service as bills
+from wuye.platform.bills.models import BillIn
 from wuye.platform.db import Base, Database, Scope, TenantScoped
 from wuye.platform.estates import service as estates
 from wuye.platform.estates.models import EstateIn
@@ -25,6 +31,7 @@ from wuye.platform.staff import service as staff
 from wuye.platform.staff.models import StaffIn
 from wuye.platform.workorders import service as workorders
 from wuye.platform.workorders.models import TransitionIn, WorkOrderIn
+from wuye.sandbox.mocks.hpf import FEE_YEAR
 from wuye.sandbox.synthetic import SyntheticPeople
 
 ESTATE = EstateIn(
@@ -40,6 +47,8 @@ BUILDINGS, FLOORS, UNITS_PER_FLOOR = 3, 6, 2
 DEVICES = 4
 #: Simulated readings per device: one every ten minutes over the last day.
 READINGS_PER_DEVICE = 144
+#: Property fee, fen per m² per month (杭州 普通住宅 in the range of a 2-star service).
+PROPERTY_FEE_FEN_PER_M2_MONTH = 250
 #: Tables a reset keeps: the developer's own history, not sandbox data.
 KEPT_ON_RESET = frozenset({"sandbox_request_log"})
 
@@ -88,6 +97,7 @@ def seed_sandbox(
             owners.add_ownership(
                 session=session, unit_id=unit_id, ownership_in=OwnershipIn(owner_id=owner_id)
             )
+            _bill_property_fee(session, unit_id)
         for name, title, skills in (
             ("赵师傅（模拟）", "电工 / electrician", ["electrical", "general"]),
             ("钱师傅（模拟）", "水暖工 / plumber", ["plumbing"]),
@@ -137,6 +147,29 @@ def seed_sandbox(
     return counts(database, tenant_id) | {"readings_sent": readings}
 
 
+def _bill_property_fee(session: Session, unit_id: str) -> None:
+    """The unit's property fee for the fee year: area x monthly rate x 12, in fen."""
+    from wuye.platform.estates.models import Unit
+
+    area = session.get(Unit, unit_id).floor_area_m2
+    amount = (Decimal(area) * PROPERTY_FEE_FEN_PER_M2_MONTH * 12).quantize(
+        Decimal(1), rounding=ROUND_HALF_UP
+    )
+    bills.create_bill(
+        session=session,
+        bill_in=BillIn(
+            unit_id=unit_id,
+            kind="property_fee",
+            period=FEE_YEAR,
+            amount_fen=int(amount),
+            due_date=date(int(FEE_YEAR), 3, 31),
+            description=f"{FEE_YEAR} 年度物业费 / property fee",
+        ),
+        actor="sandbox-seed",
+        today=date(int(FEE_YEAR), 1, 1),
+    )
+
+
 DEVICE_TYPES = ("water_pump", "elevator", "fire_alarm", "power_meter")
 
 
@@ -180,6 +213,7 @@ def _stream_telemetry(
 def counts(database: Database, tenant_id: str) -> dict[str, int]:
     from wuye.adapters.devices.models import Device
     from wuye.adapters.telemetry.models import Reading
+    from wuye.platform.bills.models import Bill
     from wuye.platform.estates.models import Unit
     from wuye.platform.owners.models import Owner
     from wuye.platform.workorders.models import WorkOrder
@@ -193,6 +227,7 @@ def counts(database: Database, tenant_id: str) -> dict[str, int]:
                 ("devices", Device),
                 ("work_orders", WorkOrder),
                 ("readings", Reading),
+                ("bills", Bill),
             )
         }
 

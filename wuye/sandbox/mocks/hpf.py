@@ -20,6 +20,8 @@ COMMUNITY = "沙箱示范小区（模拟数据）"
 #: Houses of building 3 of the sandbox's synthetic estate whose owners pay the yearly
 #: property fee from their fund; the last authorisation was revoked before any transfer.
 AUTHORISED_ROOMS = ("101", "102", "201", "202", "301", "302")
+#: The fee year the transfers pay; the sandbox seed bills its property fees for it.
+FEE_YEAR = "2026"
 
 
 def _authorisations() -> list[dict[str, Any]]:
@@ -39,7 +41,7 @@ def _transfers(authorisations: list[dict[str, Any]]) -> list[dict[str, Any]]:
         {
             "transfer_no": f"HK2026{i:06d}",
             "authorisation_no": a["authorisation_no"],
-            "period": "2026",
+            "period": FEE_YEAR,
             "amount_fen": 120_000 + 6_000 * i,
             "transferred_at": f"2026-03-{10 + i:02d}T09:30:00+08:00",
         }
