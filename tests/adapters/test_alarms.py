@@ -173,3 +173,18 @@ def test_learned_thresholds_flag_a_reading_unusual_for_its_hour(
     pipeline.process([message(pump, {"current_a": 20.2}), message(pump, {"current_a": 35.0})])
     (alarm,) = _alarms(database, tenant)
     assert (alarm.kind, alarm.severity, alarm.value) == ("learned", "minor", 35.0)
+
+
+def test_two_ingest_processes_raise_one_alarm_for_one_excursion_and_clear_it(
+    pipeline, provision, database, tenant, keyring
+):
+    from wuye.adapters.ingest import Pipeline
+
+    (meter,) = provision(1, types=("water_meter",), vendors=("json",))
+    other = Pipeline(database, keyring)  # a second process, loaded before the alarm existed
+    _send(other, meter, [0.35])
+    _send(pipeline, meter, [0.7])
+    _send(other, meter, [0.72])
+    _send(other, meter, [0.35])  # back inside: the second process clears the one alarm
+    (alarm,) = _alarms(database, tenant)
+    assert alarm.state == "cleared"

@@ -95,3 +95,10 @@ def test_simulate_publishes_what_the_ingest_stores_and_faults_show_up(env, broke
 def test_an_unknown_fault_is_refused_in_one_line(env):
     result = CliRunner().invoke(cli, ["devices", "simulate", "--estate", "x", "--faults", "fire"])
     assert result.exit_code != 0 and "unknown fire" in result.output
+
+
+def test_ingest_processes_need_a_broker_with_shared_subscriptions(env, monkeypatch):
+    monkeypatch.setenv("WUYE_MQTT_URL", "embedded")
+    get_settings.cache_clear()
+    result = CliRunner().invoke(cli, ["devices", "ingest", "--processes", "2"])
+    assert result.exit_code != 0 and "shared subscriptions" in result.output

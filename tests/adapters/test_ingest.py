@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import os
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from tests.adapters.conftest import message
 from wuye.adapters import oscore
 from wuye.adapters.devices import service as devices
 from wuye.adapters.devices.models import Device, DevicePatch, ProvisionIn
-from wuye.adapters.ingest import Pipeline
+from wuye.adapters.ingest import MAX_AGE_MS, Pipeline
 from wuye.adapters.telemetry.models import Reading, SignedBatch
-from wuye.adapters.thresholds import now_ms
+from wuye.adapters.thresholds import DAY_MS, now_ms
 from wuye.platform.db import Scope
 
 NORMAL = {"flow_m3h": 5.0, "pressure_mpa": 0.35}
@@ -94,14 +94,27 @@ def test_a_sequence_number_left_of_the_window_is_rejected_as_stale(pipeline, pro
     assert pipeline.counts["rejected:stale"] == 1
 
 
-def test_the_replay_window_survives_a_restart_of_the_ingest(pipeline, provision, database, keyring):
+def test_a_message_replayed_after_a_restart_of_the_ingest_is_a_duplicate_not_stored_again(
+    pipeline, provision, database, keyring, tenant
+):
     (meter,) = provision(1, types=("water_meter",))
     first = message(meter, NORMAL)
     pipeline.process([first])
     restarted = Pipeline(database, keyring)
     restarted.process([first, message(meter, NORMAL)])
-    assert restarted.counts["rejected:replayed"] == 1
+    assert restarted.counts["duplicate"] == 1
     assert restarted.counts["stored"] == 1
+    assert _stored(database, tenant) == 2 * len(meter.device_type.metrics)
+
+
+def test_a_message_delivered_out_of_order_after_a_restart_is_still_stored(
+    pipeline, provision, database, keyring, tenant
+):
+    (meter,) = provision(1, types=("water_meter",))
+    late, second = message(meter, NORMAL), message(meter, NORMAL)
+    pipeline.process([second])
+    Pipeline(database, keyring).process([late])
+    assert _stored(database, tenant) == 2 * len(meter.device_type.metrics)
 
 
 def test_a_reprovisioned_device_is_picked_up_and_its_old_keys_stop_working(
@@ -162,3 +175,23 @@ def test_messages_of_two_firms_are_stored_each_under_its_own_tenant(
     with database.transaction(Scope.tenant(other_tenant)) as session:
         tenants = set(session.scalars(select(Reading.tenant_id)))
     assert tenants == {other_tenant}
+
+
+def test_a_replay_of_a_message_pruned_from_the_record_is_still_refused_as_stale(
+    pipeline, provision, database, keyring, tenant, monkeypatch
+):
+    from wuye.adapters.schedule import prune_accepted_messages
+    from wuye.adapters.telemetry.models import TelemetryMessage
+
+    (meter,) = provision(1, types=("water_meter",))
+    old = message(meter, NORMAL, ts_ms=now_ms() - MAX_AGE_MS + 60_000)
+    pipeline.process([old])
+    with database.transaction(Scope.tenant(tenant)) as session:
+        session.execute(update(TelemetryMessage).values(received_ms=0))  # long ago
+    assert prune_accepted_messages(database) == 1
+    later = now_ms() + 2 * DAY_MS  # pruning runs only once messages are this old
+    monkeypatch.setattr("wuye.adapters.ingest.now_ms", lambda: later)
+    replayer = Pipeline(database, keyring)  # a fresh process, nothing recorded
+    replayer.process([old])
+    assert replayer.counts["rejected:stale"] == 1
+    assert _stored(database, tenant) == len(meter.device_type.metrics)

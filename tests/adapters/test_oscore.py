@@ -141,3 +141,57 @@ def test_arbitrary_bytes_are_rejected_never_crash(data):
     _, recipient = _pair(b"z" * 16)
     with pytest.raises(oscore.Rejected):
         recipient.unprotect(data, TOPIC)
+
+
+COMMANDS = "wuye/t/e/WM-1/commands"
+RESULTS = "wuye/t/e/WM-1/commands/result"
+
+
+def test_a_command_round_trips_platform_to_device_and_its_answer_back():
+    secret = os.urandom(16)
+    platform_sender, platform_recipient = oscore.platform_contexts(secret, "WM-1")
+    device_sender, device_recipient = oscore.device_contexts(secret, "WM-1")
+    command = device_recipient.unprotect(platform_sender.protect(b"open", COMMANDS), COMMANDS)
+    answer = device_sender.protect_response(
+        b"ok", RESULTS, request_kid=oscore.PLATFORM_SENDER_ID, request_seq=command.seq
+    )
+    assert oscore.response_request_seq(answer) == command.seq
+    body = platform_recipient.unprotect_response(
+        answer, RESULTS, request_kid=oscore.PLATFORM_SENDER_ID
+    )
+    assert (command.body, body) == (b"open", b"ok")
+
+
+def test_answers_and_telemetry_never_share_a_nonce_under_the_devices_key():
+    """The device's key protects its telemetry (its own numbers) and its answers (the
+    platform's numbers, with the platform's Sender ID in the nonce): disjoint nonces."""
+    iv = oscore.CommonContext(b"s" * 16, b"WM-1").common_iv
+    telemetry = {oscore._nonce(iv, oscore.DEVICE_SENDER_ID, n) for n in range(2000)}
+    answers = {oscore._nonce(iv, oscore.PLATFORM_SENDER_ID, n) for n in range(2000)}
+    assert not telemetry & answers
+
+
+def test_an_answer_cannot_pass_for_a_request_nor_a_request_for_an_answer():
+    secret = os.urandom(16)
+    platform_sender, platform_recipient = oscore.platform_contexts(secret, "WM-1")
+    device_sender, device_recipient = oscore.device_contexts(secret, "WM-1")
+    answer = device_sender.protect_response(
+        b"ok", COMMANDS, request_kid=oscore.PLATFORM_SENDER_ID, request_seq=0
+    )
+    with pytest.raises(oscore.Rejected) as as_request:
+        device_recipient.unprotect(answer, COMMANDS)
+    with pytest.raises(oscore.Rejected) as as_answer:
+        platform_recipient.unprotect_response(
+            platform_sender.protect(b"open", COMMANDS),
+            COMMANDS,
+            request_kid=oscore.PLATFORM_SENDER_ID,
+        )
+    assert as_request.value.reason == as_answer.value.reason == "malformed"
+
+
+def test_a_window_that_trusts_an_outside_record_refuses_only_what_is_left_of_it():
+    window = oscore.ReplayWindow(high=100, edge_seen=False)
+    window.check(99)  # the record of accepted messages decides about this one
+    with pytest.raises(oscore.Rejected) as stale:
+        window.check(100 - oscore.REPLAY_WINDOW)
+    assert stale.value.reason == "stale"

@@ -94,6 +94,13 @@ def simulate(
     publisher = Publisher(
         settings.mqtt_url, client_id=f"wuye-sim-{uuid.uuid4().hex[:8]}", settings=settings
     ).start()
+    from wuye.adapters.mqtt import broker_address
+
+    host, port = broker_address(settings.mqtt_url, settings)
+    listener = simulator.CommandListener(
+        f"mqtt://{host}:{port}", sims, client_id=f"wuye-sim-cmd-{uuid.uuid4().hex[:8]}"
+    ).start()
+    click.echo("  设备应答指令 / the devices answer commands on their .../commands topics")
     started = time.monotonic()
     sent = [0]
 
@@ -116,6 +123,10 @@ def simulate(
         while publisher.unacknowledged() and time.monotonic() < deadline:
             time.sleep(0.05)
         publisher.stop()
+        listener.stop()
+        executed = sum(len(s.executed) for s in sims)
+        if executed:
+            click.echo(f"  已执行指令 / commands executed: {executed}")
     elapsed = time.monotonic() - started
     click.echo(f"完成 / done: {sent[0]} messages in {elapsed:.1f}s")
 
@@ -125,9 +136,18 @@ def simulate(
     "--client-id",
     default="wuye-ingest",
     show_default=True,
-    help="持久会话的客户端 ID / client id of the persistent session.",
+    help="持久会话的客户端 ID（多进程时加 -序号）/ client id of the persistent session "
+    "(with --processes, suffixed -0, -1, ...).",
 )
 @click.option("--batch-size", type=click.IntRange(1), default=2000, show_default=True)
+@click.option(
+    "--processes",
+    type=click.IntRange(1, 64),
+    default=1,
+    show_default=True,
+    help="接收进程数，经 MQTT 共享订阅分担 / ingest processes sharing the load through an "
+    "MQTT shared subscription ($share/wuye-ingest/...).",
+)
 @click.option(
     "--relearn-every",
     type=click.FloatRange(1),
@@ -142,11 +162,19 @@ def simulate(
     show_default=True,
     help="工单超时检查周期秒 / seconds between SLA checks.",
 )
-def ingest(client_id: str, batch_size: int, relearn_every: float, escalate_every: float) -> None:
-    """接收、校验并存储遥测 / Receive, verify, store and check telemetry until Ctrl-C."""
+def ingest(
+    client_id: str, batch_size: int, processes: int, relearn_every: float, escalate_every: float
+) -> None:
+    """接收、校验并存储遥测，下发指令 / Receive, verify, store and check telemetry; relay commands.
+
+    Runs until Ctrl-C. Messages are acknowledged to the broker only once stored.
+    """
+    settings = get_settings()
+    if processes > 1:
+        _ingest_processes(settings, client_id, batch_size, processes, relearn_every, escalate_every)
+        return
     from wuye.adapters.schedule import TelemetryService
 
-    settings = get_settings()
     service = TelemetryService(
         _database(),
         settings,
@@ -160,12 +188,57 @@ def ingest(client_id: str, batch_size: int, relearn_every: float, escalate_every
     try:
         while True:
             time.sleep(5)
-            counts = dict(sorted(service.counts.items()))
-            click.echo("  " + ", ".join(f"{k}={v}" for k, v in counts.items()) or "  idle")
+            _echo_counts(service.counts)
     except KeyboardInterrupt:
         click.echo("停止 / stopping")
     finally:
         service.stop()
+
+
+def _echo_counts(counts) -> None:  # noqa: ANN001
+    items = sorted(counts.items())
+    click.echo("  " + (", ".join(f"{k}={v}" for k, v in items) or "idle"))
+
+
+def _ingest_processes(
+    settings,  # noqa: ANN001
+    client_id: str,
+    batch_size: int,
+    processes: int,
+    relearn_every: float,
+    escalate_every: float,
+) -> None:
+    from wuye.adapters.schedule import SHARE_GROUP, IngestProcesses
+
+    if settings.mqtt_url == "embedded":
+        raise click.ClickException(
+            "--processes needs a broker with shared subscriptions (Mosquitto, EMQX): "
+            "set WUYE_MQTT_URL"
+        )
+    group = IngestProcesses(
+        processes,
+        database_url=settings.effective_database_url,
+        secret=settings.secret_bytes(),
+        url=settings.mqtt_url,
+        client_id=client_id,
+        batch_size=batch_size,
+        relearn_every=relearn_every,
+        escalate_every=escalate_every,
+    ).start()
+    click.echo(
+        f"遥测接收中 / ingesting from {settings.mqtt_url} with {processes} processes "
+        f"($share/{SHARE_GROUP}, {client_id}-0..{processes - 1}); Ctrl-C to stop"
+    )
+    try:
+        while True:
+            time.sleep(5)
+            group.supervise()
+            _echo_counts(group.counts())
+    except KeyboardInterrupt:
+        click.echo("停止 / stopping")
+    finally:
+        group.stop()
+        _echo_counts(group.counts())
 
 
 @devices.command()

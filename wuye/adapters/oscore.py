@@ -25,6 +25,14 @@ in place of AES-CCM and HKDF:
   sequence numbers, updated only after the message verified.
 * Sequence numbers (7.2.1): the sender "MUST NOT" reuse one; it stops at
   2**40 - 1 (the largest 5-byte Partial IV).
+* Both directions (3.1): one context per device, two Sender IDs. The device
+  sends telemetry under its key and numbers; the platform sends commands
+  under its own key and numbers (``devices.tx_seq``), so the two directions
+  never share a key, let alone a nonce. The device answers a command as an
+  OSCORE response (8.3): under its key, with the command's nonce (which
+  carries the platform's Sender ID, so it never meets a telemetry nonce), the
+  command's Partial IV in clear after a flag byte with bit ``0x40``, and in
+  the AAD; the platform accepts one answer per command it sent.
 """
 
 from __future__ import annotations
@@ -59,6 +67,8 @@ MAX_SEQ = 2**40 - 1
 #: Replay window size (RFC 8613, 7.4 suggests a default of 32).
 REPLAY_WINDOW = 64
 FLAG_SIGNED = 0x20
+#: Bit ``0x40`` marks a response: the Partial IV that follows is the request's (RFC 8613, 8.3).
+FLAG_RESPONSE = 0x40
 _FLAG_PIV_MASK = 0x07
 #: Sender IDs within a device's context: the device, and the platform (for commands).
 DEVICE_SENDER_ID = b"\x01"
@@ -141,6 +151,27 @@ class SenderContext:
         self.seq = seq + 1
         return protect_with(self._aead, self._iv, self.sender_id, seq, body, topic, signer=signer)
 
+    def protect_response(
+        self, body: bytes, topic: str | bytes, *, request_kid: bytes, request_seq: int
+    ) -> bytes:
+        """Answer request ``request_seq`` of ``request_kid`` (RFC 8613, 8.3).
+
+        The response takes no sequence number of its own: its nonce is the
+        request's, under this (the responder's) Sender Key. That nonce is fresh
+        for this key because it carries the requester's Sender ID, never this
+        sender's, and a responder answers each request once (its replay window
+        refuses the request a second time; a cached answer is resent as is).
+        """
+        topic_b = topic.encode() if isinstance(topic, str) else topic
+        piv = _piv_bytes(request_seq)
+        flags = FLAG_RESPONSE | len(piv)
+        ciphertext = self._aead.encrypt(
+            _nonce(self._iv, request_kid, request_seq),
+            body,
+            _aad(request_kid, piv, topic_b, flags),
+        )
+        return bytes([flags]) + piv + ciphertext
+
 
 def protect_with(
     aead: _AEAD,
@@ -172,13 +203,18 @@ class ReplayWindow:
 
     __slots__ = ("high", "_seen", "size")
 
-    def __init__(self, high: int = -1, size: int = REPLAY_WINDOW) -> None:
+    def __init__(
+        self, high: int = -1, size: int = REPLAY_WINDOW, *, edge_seen: bool = True
+    ) -> None:
         # After a restart everything at or below the persisted high is taken as
         # seen (RFC 8613, 7.5.1: a recipient that lost its window must not accept
-        # old numbers again).
+        # old numbers again). ``edge_seen=False`` is for a recipient that keeps
+        # the numbers it accepted elsewhere (the ingest's ``telemetry_messages``
+        # table): only numbers left of the window are refused here, and the
+        # record decides about the rest.
         self.high = high
         self.size = size
-        self._seen = (1 << size) - 1 if high >= 0 else 0
+        self._seen = (1 << size) - 1 if high >= 0 and edge_seen else 0
 
     def check(self, seq: int) -> None:
         if seq > self.high:
@@ -261,6 +297,49 @@ class RecipientContext:
                 ) from None
         self.window.accept(seq)
         return Unprotected(seq, body, signature)
+
+    def unprotect_response(self, data: bytes, topic: str | bytes, *, request_kid: bytes) -> bytes:
+        """Verify an answer to one of ``request_kid``'s requests; returns its body.
+
+        The caller first looks the request up by :func:`response_request_seq` and
+        accepts one answer per outstanding request: that is the replay protection
+        of responses (RFC 8613, 7.4: a response is bound to its request).
+        """
+        request_seq = response_request_seq(data)
+        piv = data[1 : 1 + (data[0] & _FLAG_PIV_MASK)]
+        topic_b = topic.encode() if isinstance(topic, str) else topic
+        try:
+            return self._aead.decrypt(
+                _nonce(self._iv, request_kid, request_seq),
+                data[1 + len(piv) :],
+                _aad(request_kid, piv, topic_b, data[0]),
+            )
+        except crypto.CryptoError:
+            raise Rejected(
+                "auth_failed", "forged or tampered: the SM4-GCM tag does not verify"
+            ) from None
+
+
+def response_request_seq(data: bytes) -> int:
+    """The request sequence number a response answers (carried in clear, bound by the AAD)."""
+    if len(data) < 2 + sm4.SM4_GCM_TAG_SIZE:
+        raise Rejected("malformed", "payload shorter than a header and a tag")
+    flags = data[0]
+    n = flags & _FLAG_PIV_MASK
+    if not flags & FLAG_RESPONSE or n == 0 or n > 5 or flags & ~(_FLAG_PIV_MASK | FLAG_RESPONSE):
+        raise Rejected("malformed", f"not a response: flag byte {flags:#04x}")
+    return int.from_bytes(data[1 : 1 + n], "big")
+
+
+def platform_contexts(
+    master_secret: bytes, code: str, *, next_seq: int = 0, window: ReplayWindow | None = None
+) -> tuple[SenderContext, RecipientContext]:
+    """The platform's side of a device: it sends commands, and receives telemetry and answers."""
+    common = CommonContext(master_secret, code.encode())
+    return (
+        SenderContext(common, PLATFORM_SENDER_ID, next_seq=next_seq),
+        RecipientContext(common, DEVICE_SENDER_ID, window=window),
+    )
 
 
 def device_contexts(

@@ -9,18 +9,28 @@ through its vendor format. Faults make it misbehave the way field devices do:
 - ``drift``: a slowly growing offset (a sensor losing calibration);
 - ``stuck``: the same value over and over;
 - ``silence``: it stops sending after a while.
+
+Simulated devices also take commands as real ones do (:class:`CommandListener`):
+they verify each command under the platform's key with their own replay
+window, refuse tampered, replayed and expired ones, execute the rest once and
+answer with a protected result bound to the command.
 """
 
 from __future__ import annotations
 
+import json
 import math
 import random
+import threading
 import time
+from collections import Counter, OrderedDict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 from wuye import crypto
 from wuye.adapters import oscore
+from wuye.adapters.commands import catalog
 from wuye.adapters.devices import service as devices
 from wuye.adapters.devices.keys import DeviceKeyring
 from wuye.adapters.devices.models import DeviceIn, ProvisionIn
@@ -57,6 +67,65 @@ class SimulatedDevice:
     rng: random.Random = field(default_factory=random.Random)
     sent: int = 0
     _stuck: dict[str, float] | None = None
+    #: The platform's commands: verified under its Sender Key, with this replay window.
+    recipient: oscore.RecipientContext | None = None
+    state: dict[str, Any] = field(default_factory=dict)
+    executed: list[str] = field(default_factory=list)
+    counts: Counter[str] = field(default_factory=Counter)
+    #: Answers by command sequence number, sent again if the command comes again.
+    answers: OrderedDict[int, bytes] = field(default_factory=OrderedDict)
+
+    @property
+    def commands_topic(self) -> str:
+        return self.topic.rsplit("/", 1)[0] + "/commands"
+
+    @property
+    def results_topic(self) -> str:
+        return self.commands_topic + "/result"
+
+    def on_command(self, payload: bytes, *, clock: Callable[[], int] = now_ms) -> bytes | None:
+        """Verify, execute and answer one command; None for one refused without an answer."""
+        if self.recipient is None:
+            self.counts["rejected:no_keys"] += 1
+            return None
+        try:
+            message = self.recipient.unprotect(payload, self.commands_topic)
+        except oscore.Rejected as exc:
+            self.counts[f"rejected:{exc.reason}"] += 1
+            if exc.reason == "replayed":  # answer a retransmission again, without re-running it
+                flags = payload[0] & 0x07
+                cached = self.answers.get(int.from_bytes(payload[1 : 1 + flags], "big"))
+                if cached is not None:
+                    self.counts["answers_resent"] += 1
+                    return cached
+            return None
+        try:
+            command = json.loads(message.body)
+            name, params = command["name"], command.get("params") or {}
+            answer: dict[str, Any] = {"id": command["id"]}
+        except (ValueError, KeyError, TypeError):
+            self.counts["rejected:undecodable"] += 1
+            return None
+        errors = catalog.check(self.device_type.name, name, params)
+        if command.get("exp", 0) < clock():
+            answer |= {"ok": False, "error": "expired"}
+        elif errors:
+            answer |= {"ok": False, "error": "; ".join(errors)}
+        else:
+            self.state.update(EFFECTS.get(name, lambda _p: {})(params))
+            self.executed.append(name)
+            answer |= {"ok": True, "result": {"state": dict(self.state)}}
+        self.counts["acknowledged" if answer["ok"] else "failed"] += 1
+        reply = self.sender.protect_response(
+            json.dumps(answer, separators=(",", ":")).encode(),
+            self.results_topic,
+            request_kid=oscore.PLATFORM_SENDER_ID,
+            request_seq=message.seq,
+        )
+        self.answers[message.seq] = reply
+        while len(self.answers) > oscore.REPLAY_WINDOW:
+            self.answers.popitem(last=False)
+        return reply
 
     def sample(self, ts_ms: int) -> Sample:
         values: dict[str, float] = {}
@@ -86,6 +155,64 @@ class SimulatedDevice:
         body = VENDORS[self.vendor].encode([self.sample(ts_ms)], self.device_type)
         self.sent += 1
         return self.topic, self.sender.protect(body, self.topic, signer=self.signer)
+
+
+#: What a command does to a simulated device's state.
+EFFECTS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
+    "open": lambda _p: {"gate": "open"},
+    "close": lambda _p: {"gate": "closed"},
+    "start": lambda _p: {"running": True},
+    "stop": lambda _p: {"running": False},
+    "set_speed": lambda p: {"speed_pct": p["speed_pct"]},
+    "reset": lambda _p: {"alarm": "normal", "sounder": "on"},
+    "silence": lambda _p: {"sounder": "off"},
+    "switch": lambda p: {"on": p["on"]},
+    "dim": lambda p: {"level_pct": p["level_pct"]},
+    "set_power_limit": lambda p: {"kw_limit": p["kw"]},
+    "return_to_ground": lambda _p: {"floor": 1},
+    "reboot": lambda _p: {"booted_ms": now_ms()},
+    "ping": lambda _p: {},
+}
+
+
+class CommandListener:
+    """The simulated devices' side of commands: subscribe, verify, execute, answer over MQTT."""
+
+    def __init__(self, url: str, devices: list[SimulatedDevice], *, client_id: str) -> None:
+        from wuye.adapters.mqtt import QOS, broker_address, make_client
+
+        self._qos = QOS
+        self.host, self.port = broker_address(url)
+        self.devices = {d.commands_topic: d for d in devices}
+        self.client = make_client(client_id, persistent=False)
+        self.ready = threading.Event()
+        self.client.on_connect = self._on_connect
+        self.client.on_subscribe = lambda *_a: self.ready.set()
+        self.client.on_message = self._on_message
+
+    def _on_connect(self, client, _userdata, _flags, reason_code, _properties) -> None:  # noqa: ANN001
+        if not reason_code.is_failure:
+            client.subscribe([(topic, self._qos) for topic in self.devices])
+
+    def _on_message(self, client, _userdata, message) -> None:  # noqa: ANN001
+        device = self.devices.get(message.topic)
+        if device is None:
+            return
+        reply = device.on_command(message.payload)
+        if reply is not None:
+            client.publish(device.results_topic, reply, qos=self._qos)
+
+    def start(self, timeout: float = 10.0) -> CommandListener:
+        self.client.connect_async(self.host, self.port, keepalive=30)
+        self.client.loop_start()
+        if not self.ready.wait(timeout):
+            self.stop()
+            raise ConnectionError(f"MQTT broker at {self.host}:{self.port} did not answer")
+        return self
+
+    def stop(self) -> None:
+        self.client.disconnect()
+        self.client.loop_stop()
 
 
 def provision_devices(
@@ -159,7 +286,7 @@ def provision_devices(
             keys = devices.provision_device(
                 session=session, keyring=keyring, device_id=device.id, provision_in=ProvisionIn()
             )
-            sender, _recipient = oscore.device_contexts(
+            sender, recipient = oscore.device_contexts(
                 bytes.fromhex(keys.master_secret or ""), code
             )
             out.append(
@@ -169,6 +296,7 @@ def provision_devices(
                     device_type=DEVICE_TYPES[type_name],
                     vendor=vendor,
                     sender=sender,
+                    recipient=recipient,
                     signer=None,
                     fault=faults[i % len(faults)] if i < n_faulty else None,
                     rng=random.Random(seed * 1_000_003 + i),

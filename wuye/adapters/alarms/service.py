@@ -55,6 +55,18 @@ def persist(session: Session, device: Device, transitions: list[Transition]) -> 
     for t in transitions:
         a = t.alarm
         if t.action == "raise":
+            # Another ingest process may have raised it already: adopt that one.
+            existing = session.scalars(
+                select(Alarm.id).where(
+                    Alarm.device_id == device.id,
+                    Alarm.metric == a.metric,
+                    Alarm.kind == a.kind,
+                    Alarm.state != "cleared",
+                )
+            ).first()
+            if existing is not None:
+                a.id = existing
+                continue
             session.add(
                 Alarm(
                     id=a.id,

@@ -54,6 +54,9 @@ class Device(Base, TenantScoped, Timestamped):
     #: Highest sender sequence number accepted (the replay window's right edge), -1 if none.
     rx_seq: Mapped[int] = mapped_column(BigInteger, nullable=False, default=-1)
     last_seen_ms: Mapped[int | None] = mapped_column(BigInteger)
+    #: Next sender sequence number of the platform's commands to this device (its own
+    #: nonce space, RFC 8613, 7.2.1); reset with the keys.
+    tx_seq: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)
 
 
 # --- schemas ---------------------------------------------------------------
@@ -189,3 +192,8 @@ def telemetry_topic(tenant_id: str, estate_id: str, code: str) -> str:
 
 def commands_topic(tenant_id: str, estate_id: str, code: str) -> str:
     return f"wuye/{tenant_id}/{estate_id}/{code}/commands"
+
+
+def command_results_topic(tenant_id: str, estate_id: str, code: str) -> str:
+    """Where a device answers the commands it received."""
+    return f"wuye/{tenant_id}/{estate_id}/{code}/commands/result"

@@ -161,5 +161,6 @@ def provision_device(
     )
     device.provisioned_at = utcnow()
     device.rx_seq = -1
+    device.tx_seq = 0
     session.flush()
     return ProvisionOut(**out)

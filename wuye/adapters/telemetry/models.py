@@ -44,6 +44,26 @@ class Reading(Base, TenantScoped):
     ts_ms: Mapped[int] = mapped_column(BigInteger, nullable=False)
 
 
+class TelemetryMessage(Base, TenantScoped):
+    """One accepted device message, by its sender sequence number: the ingest's idempotency key.
+
+    A message is stored at most once, whoever receives it: a redelivery after a
+    crash, or the same message reaching two ingest processes, finds its row and
+    is counted as a duplicate. The replay windows in memory only pre-filter;
+    this table is what every ingest process agrees on. Rows older than the
+    oldest readings the ingest accepts are no longer needed (``prune_messages``).
+    """
+
+    __tablename__ = "telemetry_messages"
+
+    device_id: Mapped[str] = mapped_column(
+        String(32), ForeignKey("devices.id", ondelete="CASCADE"), primary_key=True
+    )
+    key_version: Mapped[int] = mapped_column(primary_key=True)
+    seq: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    received_ms: Mapped[int] = mapped_column(BigInteger, nullable=False)
+
+
 class SignedBatch(Base, TenantScoped):
     """A batch the device signed with its SM2 key (操作抗抵赖): body and signature kept as sent."""
 

@@ -1,0 +1,1 @@
+"""Commands from the platform to devices, protected like telemetry, with a lifecycle."""
