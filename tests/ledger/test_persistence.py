@@ -3,19 +3,29 @@
 from __future__ import annotations
 
 import json
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
+import httpx
 import pytest
+import rlp
+from eth.constants import BLANK_ROOT_HASH
 from eth.db.atomic import AtomicDB
 from eth_account import Account
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from trie import HexaryTrie
 from web3 import HTTPProvider, Web3
 
 from tests.ledger.conftest import free_port, send
 from wuye.ledger.embedded import start_embedded_node
-from wuye.ledger.execution import META_SEALS, Ledger
+from wuye.ledger.execution import META_SEALS, Ledger, ordered_trie_root_and_nodes
 from wuye.ledger.genesis import Genesis, ValidatorSpec, build_genesis
+from wuye.ledger.network import create_network
+from wuye.ledger.node import NodeConfig
 from wuye.ledger.store import LedgerStore
 
 
@@ -130,3 +140,62 @@ def test_nodes_run_eth_keys_on_coincurve() -> None:
 
     assert isinstance(KeyAPI().backend, CoinCurveECCBackend)
     require_coincurve()
+
+
+def _node_process(config: Path, url: str, log: Path) -> subprocess.Popen:
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "wuye.ledger", "node", "-v", "--config", str(config)],
+        stdout=log.open("ab"),
+        stderr=subprocess.STDOUT,
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            httpx.get(url + "/p2p/status", timeout=1).raise_for_status()
+            return proc
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    proc.kill()
+    raise RuntimeError(f"node did not start; see {log}")
+
+
+def test_accepted_transaction_survives_kill_9_before_it_is_mined(tmp_path: Path) -> None:
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    files = create_network(tmp_path, validators=1, base_port=port, block_interval=0.05)
+    # The same node without its validator key accepts transactions but never mines them.
+    observer = NodeConfig.load(files.configs[0])
+    observer.validator_key = None
+    observer.save(tmp_path / "observer.json")
+    admin = Account.from_key(json.loads(files.accounts.read_text())[0]["privateKey"])
+    proc = _node_process(tmp_path / "observer.json", url, tmp_path / "node.log")
+    try:
+        w3 = Web3(HTTPProvider(url))
+        tx = {"to": admin.address, "value": 1, "gas": 21000, "nonce": 0, "chainId": w3.eth.chain_id}
+        tx |= {"maxFeePerGas": 10**10, "maxPriorityFeePerGas": 1}
+        tx_hash = w3.eth.send_raw_transaction(admin.sign_transaction(tx).raw_transaction)
+        assert w3.eth.get_transaction(tx_hash).blockNumber is None
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(10)
+    proc = _node_process(files.configs[0], url, tmp_path / "node.log")
+    try:
+        receipt = w3.eth.wait_for_transaction_receipt(tx_hash, timeout=30, poll_latency=0.05)
+        assert receipt.status == 1
+        assert httpx.get(url + "/p2p/status").json()["pending"] == 0
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(10)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.binary(min_size=1, max_size=80), max_size=300))
+def test_block_tries_are_built_exactly_as_py_evm_builds_them(items: list[bytes]) -> None:
+    expected: dict[bytes, bytes] = {}
+    trie = HexaryTrie(expected, BLANK_ROOT_HASH)
+    with trie.squash_changes() as memory:
+        for index, item in enumerate(items):
+            memory[rlp.encode(index)] = item
+    root, nodes = ordered_trie_root_and_nodes(tuple(items))
+    assert root == trie.root_hash
+    assert nodes == expected

@@ -221,21 +221,20 @@ class Consensus:
         validators execute at the same time; each prepares the block it computed,
         so only identical results reach a quorum.
         """
-        txs = self.node.pool.batch(self.config.max_block_txs)
-        if not txs:
+        pending = self.node.pool.select(self.config.max_block_txs)
+        if not pending:
             return None
         parent = self.ledger.head()
-        timestamp = max(int(time.time()), parent.timestamp + 1)
-        return {"txs": [tx.encode().hex() for tx in txs], "timestamp": timestamp}
+        timestamp = max(int(time.time()), parent.timestamp)  # see LedgerVM.validate_header
+        return {"txs": [p.raw.hex() for p in pending], "timestamp": timestamp}
 
     def _execute_batch(self, message: Proposal) -> Candidate | None:
         """Build the block a batch proposal describes; None if it holds no valid transaction."""
         parent = self.ledger.head()
         timestamp = int(message.body["timestamp"])
-        if timestamp <= parent.timestamp or timestamp > time.time() + MAX_CLOCK_DRIFT:
+        if timestamp < parent.timestamp or timestamp > time.time() + MAX_CLOCK_DRIFT:
             raise ValidationError(f"proposal timestamp {timestamp} out of range")
-        builder = self.node.tx_builder
-        txs = [builder.decode(bytes.fromhex(raw)) for raw in message.body["txs"]]
+        txs = [self.node.decode_tx(bytes.fromhex(raw)) for raw in message.body["txs"]]
         started = time.monotonic()
         candidate = self.ledger.build(txs, timestamp=timestamp)
         log.info(
@@ -245,7 +244,7 @@ class Consensus:
             time.monotonic() - started,
         )
         if candidate.dropped:
-            self.node.pool.drop(candidate.dropped)
+            self.node.drop_invalid(candidate.dropped)
         if not candidate.block.transactions:
             return None
         self.state.candidates[candidate.block.hash] = candidate

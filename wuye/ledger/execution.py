@@ -10,6 +10,7 @@ LMDB transaction.
 
 from __future__ import annotations
 
+import functools
 import json
 import threading
 import time
@@ -18,12 +19,17 @@ from pathlib import Path
 from typing import Any
 
 import rlp
+from eth._utils.headers import compute_gas_limit_bounds
 from eth._utils.rlp import validate_imported_block_unchanged
 from eth.abc import BlockAPI, BlockHeaderAPI, SignedTransactionAPI
+from eth.constants import BLANK_ROOT_HASH
+from eth.db import trie as eth_trie
 from eth.db.atomic import AtomicDB
+from eth.vm.forks.cancun.state import get_total_blob_gas
 from eth_abi import decode as abi_decode
 from eth_utils import ValidationError, keccak, to_checksum_address
 from eth_utils import encode_hex as _hex
+from trie.utils.nibbles import bytes_to_nibbles
 
 from wuye.ledger.genesis import (
     LEDGER_VM,
@@ -74,6 +80,89 @@ class Candidate:
         return self.block.header
 
 
+def _hex_prefix(nibbles: tuple[int, ...], leaf: bool) -> bytes:
+    """The Merkle Patricia trie's hex-prefix encoding of a path (Yellow Paper, appendix C)."""
+    flag = 2 if leaf else 0
+    if len(nibbles) % 2:
+        nibbles = (flag + 1, *nibbles)
+    else:
+        nibbles = (flag, 0, *nibbles)
+    return bytes(16 * nibbles[i] + nibbles[i + 1] for i in range(0, len(nibbles), 2))
+
+
+def ordered_trie_root_and_nodes(items: tuple[bytes, ...]) -> tuple[bytes, dict[bytes, bytes]]:
+    """Root and hashed nodes of the trie mapping rlp(i) -> items[i], built in one pass.
+
+    The same root and nodes as py-evm's `make_trie_root_and_nodes` (a block's
+    transaction and receipt tries), without inserting the items one by one
+    into a `HexaryTrie`, which took a fifth of block execution.
+    """
+    if not items:
+        return BLANK_ROOT_HASH, {}
+    nodes: dict[bytes, bytes] = {}
+    pairs = sorted((bytes_to_nibbles(rlp.encode(index)), item) for index, item in enumerate(items))
+
+    def ref(node: list[Any]) -> Any:
+        encoded = rlp.encode(node)
+        if len(encoded) < 32:
+            return node
+        digest = keccak(encoded)
+        nodes[digest] = encoded
+        return digest
+
+    def build(pairs: list[tuple[tuple[int, ...], bytes]], depth: int) -> list[Any]:
+        if len(pairs) == 1:
+            key, value = pairs[0]
+            return [_hex_prefix(key[depth:], leaf=True), value]
+        first, last = pairs[0][0], pairs[-1][0]  # sorted: their common prefix is everyone's
+        common = depth
+        while common < min(len(first), len(last)) and first[common] == last[common]:
+            common += 1
+        if common > depth:
+            return [_hex_prefix(first[depth:common], leaf=False), ref(build(pairs, common))]
+        branch: list[Any] = [b""] * 17
+        groups: dict[int, list[tuple[tuple[int, ...], bytes]]] = {}
+        for key, value in pairs:
+            if len(key) == depth:
+                branch[16] = value
+            else:
+                groups.setdefault(key[depth], []).append((key, value))
+        for nibble, group in groups.items():
+            branch[nibble] = ref(build(group, depth + 1))
+        return branch
+
+    encoded_root = rlp.encode(build(pairs, 0))
+    root = keccak(encoded_root)
+    nodes[root] = encoded_root
+    return root, nodes
+
+
+# py-evm computes each block's transaction and receipt tries through this one cached
+# function (eth.db.trie); the one-pass builder gives identical results, faster.
+eth_trie._make_trie_root_and_nodes = functools.lru_cache(128)(ordered_trie_root_and_nodes)
+
+
+class _RunningHeader:
+    """A block's header while its transactions are applied: gas used and bloom so far.
+
+    What py-evm's `add_receipt_to_header` keeps, without copying the whole
+    header after every transaction (a twentieth of block execution); the
+    other fields are the template's. The real header is made once, at the end.
+    """
+
+    def __init__(self, header: BlockHeaderAPI) -> None:
+        self._header = header
+        self.gas_used = header.gas_used
+        self.bloom = header.bloom
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._header, name)
+
+    def add(self, receipt: Any) -> None:
+        self.gas_used = receipt.gas_used  # receipts carry the cumulative figure
+        self.bloom |= receipt.bloom
+
+
 def _import(chain: Any, block: BlockAPI, validate: bool) -> BlockAPI:
     """py-evm's Chain.import_block, without reading the stored block back afterwards."""
     parent = chain.get_block_header_by_hash(block.header.parent_hash)
@@ -98,6 +187,9 @@ class Ledger:
         self.block_class = LEDGER_VM.get_block_class()
         self._validator_cache: dict[bytes, list[ValidatorInfo]] = {}
         self._commit_lock = threading.Lock()
+        self._head: BlockHeaderAPI | None = None
+        self._head_state: tuple[bytes, Any] | None = None
+        self._head_state_lock = threading.Lock()
         stored = self.store.get_meta(META_GENESIS)
         if stored is None:
             overlay = self.store.overlay()
@@ -125,7 +217,11 @@ class Ledger:
         return self.chain_class(AtomicDB(self.store.overlay()))
 
     def head(self) -> BlockHeaderAPI:
-        return self.reader().get_canonical_head()
+        """The newest final header (kept in memory: this ledger is its store's only writer)."""
+        head = self._head
+        if head is None:
+            head = self._head = self.reader().get_canonical_head()
+        return head
 
     def header_by_number(self, number: int) -> BlockHeaderAPI:
         return self.reader().get_canonical_block_header_by_number(number)
@@ -143,13 +239,22 @@ class Ledger:
         return vm.state
 
     def account_view(self, address: bytes) -> AccountView:
-        state = self.state_at(self.head())
-        roles = state.get_storage(PERMISSIONS_ADDRESS, roles_slot(address))
-        return AccountView(
-            nonce=state.get_nonce(address),
-            balance=state.get_balance(address),
-            allowed=bool(roles & ROLE_SENDER),
-        )
+        """Nonce, balance and allowlist entry of `address` at the head.
+
+        One py-evm state per head serves every look-up (building it costs far
+        more than the reads), under a lock since RPC threads share it.
+        """
+        with self._head_state_lock:
+            head = self.head()
+            if self._head_state is None or self._head_state[0] != head.hash:
+                self._head_state = (head.hash, self.state_at(head))
+            state = self._head_state[1]
+            roles = state.get_storage(PERMISSIONS_ADDRESS, roles_slot(address))
+            return AccountView(
+                nonce=state.get_nonce(address),
+                balance=state.get_balance(address),
+                allowed=bool(roles & ROLE_SENDER),
+            )
 
     def validators_after(self, header: BlockHeaderAPI, chain: Any = None) -> list[ValidatorInfo]:
         """The validator set for the block after `header`, from the Validators contract."""
@@ -182,10 +287,20 @@ class Ledger:
         return self.validators_after(self.header_by_number(number - 1))
 
     # -- building and executing ---------------------------------------------
+    def gas_limit_after(self, parent: BlockHeaderAPI) -> int:
+        """The next block's gas limit: genesis's, reached within the 1/1024 step rule.
+
+        py-evm's own default lets an idle chain's limit decay 1/1024 per block
+        towards 5,000 gas; a permissioned ledger keeps the limit genesis names.
+        """
+        low, high = compute_gas_limit_bounds(parent.gas_limit)
+        return min(max(self.genesis.gas_limit, low), high)
+
     def _template(self, chain: Any, parent: BlockHeaderAPI, timestamp: int, extra: bytes) -> Any:
         return chain.create_header_from_parent(
             parent,
-            timestamp=max(timestamp, parent.timestamp + 1),
+            gas_limit=self.gas_limit_after(parent),
+            timestamp=max(timestamp, parent.timestamp),
             coinbase=b"\0" * 20,
             extra_data=extra,
             parent_beacon_block_root=ZERO_HASH,
@@ -194,38 +309,55 @@ class Ledger:
     def build(
         self, txs: list[SignedTransactionAPI], timestamp: int | None = None, extra: bytes = b""
     ) -> Candidate:
-        """Execute `txs` on the head and return the resulting block, dropping invalid ones."""
+        """Execute `txs` in order on the head, once, and return the block of those that fit.
+
+        A transaction whose gas limit exceeds the gas left in the block is left
+        out together with its sender's later nonces: it is not wrong, it waits
+        for the next block. One that is invalid on the state it meets (nonce,
+        funds) is left out likewise and listed in `dropped`. The rule is
+        deterministic, so every validator executing a batch builds the same block.
+        """
         parent = self.head()
         timestamp = int(time.time()) if timestamp is None else timestamp
-        dropped: list[bytes] = []
-        txs = list(txs)
-        while True:
-            overlay = self.store.overlay()
-            chain = self.chain_class(AtomicDB(overlay))
-            header = self._template(chain, parent, timestamp, extra)
-            block = self.block_class(header, transactions=txs, uncles=[], withdrawals=[])
-            try:
-                imported = _import(chain, block, validate=False)
-            except ValidationError:
-                bad = self._first_invalid(parent, txs, timestamp, extra)
-                dropped.append(txs[bad].hash)
-                txs = txs[:bad]
-                continue
-            return Candidate(imported, overlay, dropped)
-
-    def _first_invalid(
-        self, parent: BlockHeaderAPI, txs: list[SignedTransactionAPI], timestamp: int, extra: bytes
-    ) -> int:
-        chain = self.chain_class(AtomicDB(self.store.overlay()))
+        overlay = self.store.overlay()
+        chain = self.chain_class(AtomicDB(overlay))
         vm = chain.get_vm(self._template(chain, parent, timestamp, extra))
+        vm.block_preprocessing(vm.get_block())
         header = vm.get_header()
-        for index, tx in enumerate(txs):
+        running = _RunningHeader(header)
+        included: list[SignedTransactionAPI] = []
+        receipts = []
+        dropped: list[bytes] = []
+        skipped: set[bytes] = set()  # senders with a deferred or dropped transaction
+        for tx in txs:
+            sender = tx.sender
+            if sender in skipped:
+                continue
+            if tx.gas > running.gas_limit - running.gas_used:
+                skipped.add(sender)  # does not fit: stays pending for a later block
+                continue
+            if get_total_blob_gas(tx):  # no blob data here; admission refuses them too
+                skipped.add(sender)
+                dropped.append(tx.hash)
+                continue
+            snapshot = vm.state.snapshot()
             try:
-                receipt, _ = vm.apply_transaction(header, tx)
+                receipt, _ = vm.apply_transaction(running, tx)  # type: ignore[arg-type]
             except ValidationError:
-                return index
-            header = vm.add_receipt_to_header(header, receipt)
-        raise RuntimeError("block failed to build, but every transaction applies alone")
+                vm.state.revert(snapshot)
+                skipped.add(sender)
+                dropped.append(tx.hash)
+                continue
+            running.add(receipt)
+            included.append(tx)
+            receipts.append(receipt)
+        header = header.copy(gas_used=running.gas_used, bloom=running.bloom)
+        filled = vm.set_block_transactions_and_withdrawals(
+            vm.get_block(), header, included, receipts, withdrawals=[]
+        )
+        block = vm.mine_block(vm.block_postprocessing(filled)).block
+        chain.chaindb.persist_block(block)
+        return Candidate(block, overlay, dropped)
 
     def execute(self, block: BlockAPI) -> Candidate:
         """Re-execute a proposed block on our head; raises ValidationError if it differs."""
@@ -239,14 +371,19 @@ class Ledger:
         return Candidate(_import(chain, block, validate=True), overlay)
 
     def commit(self, candidate: Candidate, seals: list[Seal]) -> None:
-        """Write a final block, its state and its seals in one transaction."""
+        """Write a final block, its state and its seals in one transaction.
+
+        The same transaction deletes the block's transactions from the pool journal.
+        """
         number = candidate.block.number
         with self._commit_lock:
             head = self.head()
             if candidate.header.parent_hash != head.hash:
                 raise ValidationError(f"block #{number} no longer extends the head")
             meta = {META_SEALS + _num(number): json.dumps([s.to_json() for s in seals]).encode()}
-            self.store.commit(candidate.overlay, meta)
+            included = [tx.hash for tx in candidate.block.transactions]
+            self.store.commit(candidate.overlay, meta, forget=included)
+            self._head = candidate.header
 
     def encode_block(self, block: BlockAPI) -> bytes:
         return rlp.encode(block)

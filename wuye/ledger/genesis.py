@@ -21,12 +21,51 @@ from eth.db.chain import ChainDB
 from eth.rlp.headers import BlockHeader
 from eth.vm.chain_context import ChainContext
 from eth.vm.forks import PragueVM
+from eth.vm.forks.prague.blocks import PragueBlock
 from eth.vm.forks.prague.constants import DEPOSIT_CONTRACT_ADDRESS, DEPOSIT_REQUEST_TYPE
 from eth.vm.message import Message
 from eth_abi import encode as abi_encode
 from eth_utils import to_canonical_address, to_checksum_address
 
 from wuye.ledger import contracts
+
+
+def use_fast_keccak() -> None:
+    """Hash with pysha3's C Keccak when it is installed.
+
+    eth-hash, which py-evm, trie and eth-utils all hash through, prefers
+    pycryptodome whenever both are installed; pycryptodome's keccak costs about
+    ten times as much per call, and a block's state and tries hash thousands
+    of small nodes.
+    """
+    try:
+        from eth_hash.backends import pysha3
+    except ImportError:  # safe-pysha3 not installed: keep eth-hash's own choice
+        return
+    from eth_hash.auto import keccak
+
+    keccak.hasher = pysha3.keccak256
+    keccak.preimage = pysha3.preimage
+
+
+use_fast_keccak()
+
+
+class LedgerBlock(PragueBlock):
+    """Prague's block, copied without deep-copying its transactions.
+
+    py-evm copies a block three times while sealing it (pack, finalise,
+    requests hash), and rlp's `Serializable.copy` deep-copies every field not
+    replaced: every transaction, each time. Blocks, headers and transactions
+    are immutable, so a copy can share them.
+    """
+
+    def copy(self, *args: Any, **kwargs: Any) -> LedgerBlock:
+        if args:
+            return super().copy(*args, **kwargs)  # type: ignore[no-any-return]
+        fields = {name: getattr(self, name) for name in self._meta.field_names}
+        fields.update(kwargs)
+        return type(self)(**fields)
 
 
 class LedgerVM(PragueVM):
@@ -37,6 +76,21 @@ class LedgerVM(PragueVM):
     so the scan can only find nothing; skipping it gives the same block and
     saves reading all receipts back from their trie.
     """
+
+    block_class = LedgerBlock
+
+    @classmethod
+    def validate_header(cls, header: BlockHeaderAPI, parent_header: BlockHeaderAPI) -> None:
+        """py-evm's header checks, except that a timestamp may equal its parent's.
+
+        Timestamps are whole seconds of the proposer's clock, and this ledger
+        finalises several blocks a second under load; requiring each to be a
+        second later would run block time ahead of the clock (and past the
+        validators' drift bound). Timestamps still never go backwards.
+        """
+        if parent_header is not None and header.timestamp == parent_header.timestamp:
+            parent_header = parent_header.copy(timestamp=header.timestamp - 1)
+        super().validate_header(header, parent_header)
 
     def process_deposit_request_data(self, block: Any) -> None:
         if self.state.get_code(DEPOSIT_CONTRACT_ADDRESS):

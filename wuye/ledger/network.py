@@ -44,7 +44,7 @@ def create_network(
     host: str = "127.0.0.1",
     dev_accounts: int = 10,
     chain_id: int = DEFAULT_CHAIN_ID,
-    block_interval: float = 1.0,
+    block_interval: float = 0.5,
     max_block_txs: int = 500,
     round_timeout: float = 4.0,
 ) -> NetworkFiles:

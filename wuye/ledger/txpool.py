@@ -3,20 +3,61 @@
 A transaction is admitted only if it decodes, its signature recovers a sender
 (eth-keys on coincurve), the sender is on the on-chain allowlist, its nonce
 is the sender's next one (counting pending transactions), and the sender can
-pay for its gas and value. Admission errors carry the message a web3.py user
-expects (`nonce too low`, `insufficient funds ...`, `sender not allowed`).
+pay for its gas and value on top of what its pending transactions may cost
+(so an admitted transaction does not later fail for want of funds).
+Admission errors carry the message a web3.py user expects (`nonce too low`,
+`insufficient funds ...`, `sender not allowed`).
 """
 
 from __future__ import annotations
 
+import itertools
 import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import rlp
+from coincurve import PublicKey
 from eth.abc import SignedTransactionAPI
-from eth_utils import to_checksum_address
+from eth.vm.forks.cancun.state import get_total_blob_gas
+from eth_utils import keccak, to_checksum_address
+
+#: The order of secp256k1's group: r and s of a signature lie in [1, N - 1].
+SECP256K1_N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
+
+
+def recover_sender(tx: SignedTransactionAPI, raw: bytes) -> bytes:
+    """The sender of `tx` (whose encoding is `raw`), recovered once and cached on `tx`.
+
+    For EIP-2930 and EIP-1559 transactions the signing hash is cut from the
+    raw bytes and the key recovered with coincurve directly: a third of what
+    py-evm's own path costs (it re-serialises every field). py-evm then finds
+    the sender (and the hash) in its caches. Anything else takes py-evm's path.
+    """
+    if raw[:1] in (b"\x01", b"\x02"):
+        fields = rlp.decode(raw[1:])
+        y_parity, r, s = (int.from_bytes(f, "big") for f in fields[-3:])
+        if y_parity in (0, 1) and 0 < r < SECP256K1_N and 0 < s < SECP256K1_N:
+            digest = keccak(raw[:1] + rlp.encode(fields[:-3]))
+            signature = r.to_bytes(32, "big") + s.to_bytes(32, "big") + bytes([y_parity])
+            try:
+                public = PublicKey.from_signature_and_message(signature, digest, hasher=None)
+            except ValueError:
+                return tx.sender  # py-evm raises its own error for the bad signature
+            sender = keccak(public.format(compressed=False)[1:])[12:]
+            # `sender` and `hash` are cached_properties; the raw bytes are the canonical encoding
+            tx.__dict__["sender"] = sender
+            tx.__dict__.setdefault("hash", keccak(raw))
+            return sender
+    return tx.sender
+
+
+def _max_cost(tx: SignedTransactionAPI) -> int:
+    """The most a transaction can take from its sender: gas limit times fee cap, plus value."""
+    max_fee = getattr(tx, "max_fee_per_gas", None) or getattr(tx, "gas_price", 0)
+    return int(tx.gas * max_fee + tx.value)
 
 
 class TxRejected(ValueError):
@@ -36,6 +77,8 @@ class PendingTx:
     tx: SignedTransactionAPI
     sender: bytes
     received: float
+    raw: bytes = b""
+    seq: int = 0  # admission order, kept across restarts by the pool journal
 
 
 @dataclass(frozen=True)
@@ -54,7 +97,9 @@ class TxPool:
         self.max_size = max_size
         self._txs: OrderedDict[bytes, PendingTx] = OrderedDict()
         self._next_nonce: dict[bytes, int] = {}
+        self._reserved: dict[bytes, int] = {}  # sender -> most its pending transactions cost
         self._lock = threading.Lock()
+        self._seq = time.time_ns()
         self.changed = threading.Event()
 
     def __len__(self) -> int:
@@ -75,11 +120,24 @@ class TxPool:
         return pending.tx if pending else None
 
     def add(
-        self, tx: SignedTransactionAPI, account: Callable[[bytes], AccountView], chain_id: int
+        self,
+        tx: SignedTransactionAPI,
+        account: Callable[[bytes], AccountView],
+        chain_id: int,
+        raw: bytes | None = None,
+        gas_limit: int | None = None,
     ) -> bool:
-        """Admit `tx`; False if it was already pending. Raises TxRejected."""
+        """Admit `tx`; False if it was already pending. Raises TxRejected.
+
+        `raw` is the transaction as received (kept so it is never re-encoded);
+        `gas_limit` is the block gas limit, which no admitted transaction may exceed.
+        """
+        if gas_limit is not None and tx.gas > gas_limit:
+            raise TxRejected(
+                f"exceeds block gas limit: tx gas {tx.gas}, block gas limit {gas_limit}"
+            )
         try:
-            sender = tx.sender
+            sender = tx.sender if raw is None else recover_sender(tx, raw)
         except Exception as exc:  # noqa: BLE001 - any recovery failure is a bad signature
             raise TxRejected(f"invalid transaction signature: {exc}") from exc
         tx_chain_id = getattr(tx, "chain_id", None)
@@ -87,6 +145,8 @@ class TxPool:
             raise TxRejected(f"invalid chain id: got {tx_chain_id}, expected {chain_id}")
         if tx_chain_id is None:
             raise TxRejected("only replay-protected (EIP-155) transactions are accepted")
+        if get_total_blob_gas(tx):
+            raise TxRejected("blob (EIP-4844) transactions are not accepted on this ledger")
         with self._lock:
             if tx.hash in self._txs:
                 return False
@@ -105,17 +165,21 @@ class TxPool:
                     f"nonce too high: next nonce {expected}, tx nonce {tx.nonce} "
                     "(this ledger does not queue nonce gaps)"
                 )
-            max_fee = getattr(tx, "max_fee_per_gas", None) or getattr(tx, "gas_price", 0)
-            cost = tx.gas * max_fee + tx.value
-            if cost > view.balance:
+            cost = _max_cost(tx)
+            reserved = self._reserved.get(sender, 0)
+            if reserved + cost > view.balance:
                 raise TxRejected(
                     f"insufficient funds for gas * price + value: balance {view.balance}, "
                     f"tx cost {cost}"
+                    + (f", pending transactions may cost {reserved}" if reserved else "")
                 )
             if len(self._txs) >= self.max_size:
                 raise TxRejected("transaction pool is full; try again shortly", -32005)
-            self._txs[tx.hash] = PendingTx(tx, sender, time.monotonic())
+            raw = tx.encode() if raw is None else raw
+            self._seq += 1
+            self._txs[tx.hash] = PendingTx(tx, sender, time.monotonic(), raw, self._seq)
             self._next_nonce[sender] = tx.nonce + 1
+            self._reserved[sender] = reserved + cost
         self.changed.set()
         return True
 
@@ -123,18 +187,29 @@ class TxPool:
         with self._lock:
             return self._next_nonce.get(sender, 0)
 
+    def pending(self, tx_hash: bytes) -> PendingTx | None:
+        return self._txs.get(tx_hash)
+
     def batch(self, limit: int) -> list[SignedTransactionAPI]:
         """Up to `limit` pending transactions, in arrival (hence per-sender nonce) order."""
-        with self._lock:
-            out = []
-            for pending in self._txs.values():
-                out.append(pending.tx)
-                if len(out) >= limit:
-                    break
-            return out
+        return [p.tx for p in self.select(limit)]
 
-    def remove_included(self, tx_hashes: list[bytes], nonce_of: Callable[[bytes], int]) -> None:
-        """Drop transactions now in a block, and any that the new state made stale."""
+    def select(self, limit: int) -> list[PendingTx]:
+        """The next block's candidates: up to `limit`, in arrival order.
+
+        Block building (`Ledger.build`) leaves out whatever does not fit in the
+        block's gas, and those transactions simply stay here for a later block.
+        """
+        with self._lock:
+            return list(itertools.islice(self._txs.values(), limit))
+
+    def remove_included(
+        self, tx_hashes: list[bytes], nonce_of: Callable[[bytes], int]
+    ) -> list[bytes]:
+        """Drop transactions now in a block, and any that the new state made stale.
+
+        Returns the hashes of the stale ones (those not in `tx_hashes`).
+        """
         with self._lock:
             for tx_hash in tx_hashes:
                 self._txs.pop(tx_hash, None)
@@ -142,15 +217,25 @@ class TxPool:
             for tx_hash in stale:
                 self._txs.pop(tx_hash)
             pending_next: dict[bytes, int] = {}
+            reserved: dict[bytes, int] = {}
             for p in self._txs.values():
                 pending_next[p.sender] = max(pending_next.get(p.sender, 0), p.tx.nonce + 1)
+                reserved[p.sender] = reserved.get(p.sender, 0) + _max_cost(p.tx)
             self._next_nonce = pending_next
+            self._reserved = reserved
+            return stale
 
-    def drop(self, tx_hashes: list[bytes]) -> None:
-        """Forget transactions that failed to execute; later nonces of their senders too."""
+    def drop(self, tx_hashes: list[bytes]) -> list[bytes]:
+        """Forget transactions that failed to execute; later nonces of their senders too.
+
+        Returns the hashes of every transaction forgotten.
+        """
         with self._lock:
             senders = {self._txs[h].sender for h in tx_hashes if h in self._txs}
-            for h in [h for h, p in self._txs.items() if p.sender in senders]:
+            gone = [h for h, p in self._txs.items() if p.sender in senders]
+            for h in gone:
                 self._txs.pop(h)
             for sender in senders:
                 self._next_nonce.pop(sender, None)
+                self._reserved.pop(sender, None)
+            return gone
