@@ -5,7 +5,11 @@ for a :class:`Scope` - one tenant, or the host firm explicitly - and two
 SQLAlchemy events do the rest for every query of every route:
 
 * ``do_orm_execute`` adds ``tenant_id = :scope`` to each SELECT, UPDATE and
-  DELETE that touches a tenant-scoped entity (``with_loader_criteria``);
+  DELETE that touches a tenant-scoped entity (``with_loader_criteria``); a
+  statement marked :func:`reusable` keeps its restricted form per tenant, so a
+  hot list query is restricted without being rebuilt on every call, and
+  :func:`plain_rows` applies the same restriction to plain-row reads that skip
+  ORM loading;
 * ``before_flush`` stamps new rows with the scope's tenant and refuses a row
   of another tenant.
 
@@ -16,17 +20,22 @@ On PostgreSQL, row-level security is the second wall: each transaction sets
 
 from __future__ import annotations
 
+import threading
 import uuid
-from collections.abc import Iterator
+from collections import OrderedDict
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any, TypeVar
 
 from sqlalchemy import (
     DateTime,
     Engine,
     ForeignKey,
     MetaData,
+    Result,
+    Select,
     String,
     create_engine,
     event,
@@ -41,6 +50,7 @@ from sqlalchemy.orm import (
     sessionmaker,
     with_loader_criteria,
 )
+from sqlalchemy.sql.base import Executable
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -49,6 +59,8 @@ NAMING_CONVENTION = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
+
+E = TypeVar("E", bound=Executable)
 
 #: Value of ``wuye.tenant_id`` that row-level security reads as "the host firm".
 RLS_HOST = "*"
@@ -112,6 +124,70 @@ def _scope_of(session: Session) -> Scope:
     return scope
 
 
+#: Execution option of a statement built once and executed again and again (a list
+#: route's query for one shape of filters): its tenant-restricted form is remembered per
+#: tenant, so a call neither rebuilds it nor computes its SQL cache key again.
+REUSABLE = "wuye_reusable"
+_RESTRICTED_SIZE = 2048
+_restricted: OrderedDict[tuple[Executable, str], Executable] = OrderedDict()
+_restricted_lock = threading.Lock()
+
+
+def reusable(stmt: E) -> E:
+    """Mark ``stmt`` as built once and executed many times (see :data:`REUSABLE`).
+
+    Only for statements kept for the life of the process (module constants, caches):
+    each one is remembered, per tenant, in a bounded cache.
+    """
+    return stmt.execution_options(**{REUSABLE: True})
+
+
+def _tenant_criteria(stmt: E, tenant_id: str) -> E:
+    return stmt.options(
+        with_loader_criteria(
+            TenantScoped,
+            lambda cls: cls.tenant_id == tenant_id,
+            include_aliases=True,
+            track_closure_variables=False,
+        )
+    )
+
+
+def restricted(stmt: E, tenant_id: str) -> E:
+    """``stmt`` limited to ``tenant_id``'s rows of every tenant-scoped entity in it."""
+    if not stmt.get_execution_options().get(REUSABLE):
+        return _tenant_criteria(stmt, tenant_id)
+    key = (stmt, tenant_id)
+    # The key holds the statement itself, never its id(): an id can be reused once a
+    # statement is gone, a held statement cannot.
+    found = _restricted.get(key)
+    if found is None:
+        found = _tenant_criteria(stmt, tenant_id)
+        with _restricted_lock:
+            _restricted[key] = found
+            if len(_restricted) > _RESTRICTED_SIZE:
+                _restricted.popitem(last=False)
+    return found  # type: ignore[return-value]
+
+
+def plain_rows(
+    session: Session, stmt: Select[Any], params: Mapping[str, Any] | None = None
+) -> Result[Any]:
+    """Run a SELECT of mapped columns for plain rows, with no ORM loading on the way.
+
+    The rows are restricted exactly as ``session.execute`` would restrict them (the
+    same :func:`restricted` form, on the session's own connection and transaction),
+    and it fails closed the same way: no scope, no rows; and a statement that names
+    no mapped entity, which the tenant criteria could not reach, is refused.
+    """
+    scope = _scope_of(session)
+    if stmt._propagate_attrs.get("compile_state_plugin") != "orm":
+        raise TenantViolation("plain_rows needs a statement over mapped entities")
+    if not scope.host:
+        stmt = restricted(stmt, str(scope.tenant_id))
+    return session.connection().execute(stmt, params)
+
+
 @event.listens_for(Session, "do_orm_execute")
 def _restrict_to_tenant(state: ORMExecuteState) -> None:
     if not (state.is_select or state.is_update or state.is_delete):
@@ -121,15 +197,7 @@ def _restrict_to_tenant(state: ORMExecuteState) -> None:
     scope = _scope_of(state.session)
     if scope.host:
         return
-    tenant_id = scope.tenant_id
-    state.statement = state.statement.options(
-        with_loader_criteria(
-            TenantScoped,
-            lambda cls: cls.tenant_id == tenant_id,
-            include_aliases=True,
-            track_closure_variables=False,
-        )
-    )
+    state.statement = restricted(state.statement, str(scope.tenant_id))
 
 
 @event.listens_for(Session, "before_flush")

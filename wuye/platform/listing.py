@@ -1,16 +1,28 @@
-"""Listing collections: pagination, sorting and the envelope every list route returns."""
+"""Listing collections: pagination, sorting and the envelope every list route returns.
+
+A list runs as one statement: the requested window of rows with their total riding
+along as a window function. A route whose base query is :func:`~wuye.platform.db.reusable`
+(built once per shape of filters, the filter values bound at execution) gets its ordered,
+windowed statement built once too, and can answer with :func:`page_response`: the page
+validated against ``Page[schema]`` and serialised in one pass, with nothing left for
+FastAPI to do.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Mapping, Sequence
 from functools import cache
 from typing import Any, Generic, TypeVar
 
 from fastapi import Query
-from pydantic import BaseModel
-from sqlalchemy import Select, func, select
+from fastapi.responses import Response
+from pydantic import BaseModel, TypeAdapter
+from sqlalchemy import Integer, Select, bindparam, func, select
 from sqlalchemy.orm import Session
 
+from wuye.platform.db import REUSABLE, plain_rows
 from wuye.platform.problems import Problem
 
 T = TypeVar("T")
@@ -47,23 +59,10 @@ async def list_params(
     return ListParams(limit, offset, sort)
 
 
-def paginate(
-    session: Session,
-    stmt: Select[Any],
-    *,
-    model: type,
-    params: ListParams,
-    sortable: frozenset[str],
-    schema: type[BaseModel] | None = None,
-    present: Callable[[Sequence[Any]], list[Any]] | None = None,
-) -> dict[str, Any]:
-    """Run ``stmt`` with the requested order and window, plus its total count.
-
-    Rows become items through ``present`` (several rows at once, so it can batch
-    look-ups) or else through ``schema``.
-    """
-    order = []
-    for raw in (params.sort or "").split(","):
+def _sort_fields(sort: str | None, sortable: frozenset[str]) -> tuple[str, ...]:
+    """The requested sort as ``("name", "-created_at")``, every field checked."""
+    fields = []
+    for raw in (sort or "").split(","):
         field = raw.strip()
         if not field:
             continue
@@ -73,34 +72,175 @@ def paginate(
                 "validation-error",
                 f"sort: cannot sort by {name!r}; sortable fields: {', '.join(sorted(sortable))}",
             )
-        column = getattr(model, name)
+        fields.append(("-" + name) if field.startswith("-") else name)
+    return tuple(fields)
+
+
+def _order(model: type, fields: tuple[str, ...]) -> list[Any]:
+    order = []
+    for field in fields:
+        column = getattr(model, field.lstrip("-"))
         order.append(column.desc() if field.startswith("-") else column.asc())
-    order.append(model.id.asc())  # a stable order, so pages never overlap
-    # One round trip: the total rides along each row as a window function. Only a
-    # page past the end (no rows to carry it) needs a separate count.
-    if present is None:
+    order.append(model.id.asc())  # type: ignore[attr-defined]  # a stable order: pages never overlap
+    return order
+
+
+#: Execution parameters of the window of a reusable list statement.
+_LIMIT, _OFFSET = "_page_limit", "_page_offset"
+_WINDOWED_SIZE = 1024
+_windowed: OrderedDict[tuple[Any, ...], tuple[Select[Any], tuple[str, ...] | None]] = OrderedDict()
+_windowed_lock = threading.Lock()
+
+
+def _windowed_statement(
+    stmt: Select[Any],
+    model: type,
+    fields: tuple[str, ...],
+    schema: type[BaseModel] | None,
+    reuse: bool,
+) -> tuple[Select[Any], tuple[str, ...] | None]:
+    """``stmt`` ordered, windowed and counted; the column names when rows are plain.
+
+    For a reusable ``stmt`` the result is built once per sort and kept: its limit and
+    offset are bound at execution (``_page_limit``, ``_page_offset``).
+    """
+    key = (stmt, model, fields, schema)
+    if reuse:
+        found = _windowed.get(key)
+        if found is not None:
+            return found
+    names = None
+    if schema is not None:
         # Plain rows of the schema's columns: no ORM identity map or instances to build.
         columns = _columns(model, schema)
-        names = [c.key for c in columns]
+        names = tuple(c.key for c in columns)
         stmt = stmt.with_only_columns(*columns)
-    windowed = stmt.add_columns(func.count().over().label("_total"))
-    page = session.execute(windowed.order_by(*order).limit(params.limit).offset(params.offset))
-    rows, totals = [], []
-    for row in page:
-        rows.append(row[0] if present else dict(zip(names, row, strict=False)))
-        totals.append(row[-1])
-    if totals:
-        total = totals[0]
-    elif params.offset:
-        total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
+    windowed = stmt.add_columns(func.count().over().label("_total")).order_by(
+        *_order(model, fields)
+    )
+    if not reuse:
+        return windowed, names
+    windowed = windowed.limit(bindparam(_LIMIT, type_=Integer)).offset(
+        bindparam(_OFFSET, type_=Integer)
+    )
+    with _windowed_lock:
+        _windowed[key] = (windowed, names)
+        if len(_windowed) > _WINDOWED_SIZE:
+            _windowed.popitem(last=False)
+    return windowed, names
+
+
+def _rows(
+    session: Session,
+    stmt: Select[Any],
+    *,
+    model: type,
+    params: ListParams,
+    sortable: frozenset[str],
+    schema: type[BaseModel] | None,
+    values: Mapping[str, Any] | None,
+) -> tuple[list[Any], int]:
+    """The page's rows (plain dicts of ``schema``'s fields, or entities) and the total."""
+    fields = _sort_fields(params.sort, sortable)
+    reuse = bool(stmt.get_execution_options().get(REUSABLE))
+    windowed, names = _windowed_statement(stmt, model, fields, schema, reuse)
+    if reuse:
+        bound: Mapping[str, Any] | None = {
+            **(values or {}),
+            _LIMIT: params.limit,
+            _OFFSET: params.offset,
+        }
     else:
-        total = 0
+        windowed = windowed.limit(params.limit).offset(params.offset)
+        bound = values
+    # Plain rows skip ORM loading; they are restricted to the tenant all the same.
+    page = (
+        session.execute(windowed, bound) if names is None else plain_rows(session, windowed, bound)
+    )
+    rows, total = [], None
+    if names is None:
+        for row in page:
+            rows.append(row[0])
+            total = row[-1]
+    else:
+        for row in page:
+            rows.append(dict(zip(names, row, strict=False)))
+            total = row[-1]
+    if total is None:
+        # One round trip: the total rides along each row. Only a page past the end (no
+        # rows to carry it) needs a separate count; an empty first page has none.
+        if params.offset:
+            total = session.scalar(
+                select(func.count()).select_from(stmt.order_by(None).subquery()), values
+            )
+        else:
+            total = 0
+    return rows, total or 0
+
+
+def paginate(
+    session: Session,
+    stmt: Select[Any],
+    *,
+    model: type,
+    params: ListParams,
+    sortable: frozenset[str],
+    schema: type[BaseModel] | None = None,
+    present: Callable[[Sequence[Any]], list[Any]] | None = None,
+    values: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Run ``stmt`` with the requested order and window, plus its total count.
+
+    Rows become items through ``present`` (several rows at once, so it can batch
+    look-ups) or else through ``schema``. ``values`` are the statement's bound
+    parameters (a reusable statement binds its filters' values).
+    """
+    rows, total = _rows(
+        session,
+        stmt,
+        model=model,
+        params=params,
+        sortable=sortable,
+        schema=None if present else schema,
+        values=values,
+    )
+    assert present is not None or schema is not None
     return {
-        "items": present(rows) if present else [schema.model_validate(r) for r in rows],
-        "total": total or 0,
+        "items": present(rows) if present else [schema.model_validate(r) for r in rows],  # type: ignore[union-attr]
+        "total": total,
         "limit": params.limit,
         "offset": params.offset,
     }
+
+
+def page_response(
+    session: Session,
+    stmt: Select[Any],
+    *,
+    model: type,
+    params: ListParams,
+    sortable: frozenset[str],
+    schema: type[BaseModel],
+    values: Mapping[str, Any] | None = None,
+) -> Response:
+    """:func:`paginate`'s page as the response itself: validated against ``Page[schema]``
+    and serialised to JSON in one pass of pydantic-core, exactly as FastAPI would for a
+    route with ``response_model=Page[schema]`` - without building a model per row first
+    and walking the result again. Declare that ``response_model`` on the route all the
+    same: it documents the response."""
+    rows, total = _rows(
+        session, stmt, model=model, params=params, sortable=sortable, schema=schema, values=values
+    )
+    adapter = _page_adapter(schema)
+    page = adapter.validate_python(
+        {"items": rows, "total": total, "limit": params.limit, "offset": params.offset}
+    )
+    return Response(adapter.dump_json(page, by_alias=True), media_type="application/json")
+
+
+@cache
+def _page_adapter(schema: type[BaseModel]) -> TypeAdapter[Any]:
+    return TypeAdapter(Page[schema])  # type: ignore[valid-type]
 
 
 @cache

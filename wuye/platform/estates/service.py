@@ -5,11 +5,13 @@ from __future__ import annotations
 import random
 from collections.abc import Sequence
 from decimal import Decimal
+from functools import cache
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, bindparam, select
 from sqlalchemy.orm import Session
 
 from wuye.platform.crud import apply_patch, flush_or_conflict, get_or_404
+from wuye.platform.db import reusable
 from wuye.platform.estates.models import (
     Building,
     BuildingIn,
@@ -121,15 +123,21 @@ def delete_unit(*, session: Session, unit_id: str) -> None:
 
 def units_query(
     *, estate_id: str | None = None, building_id: str | None = None, usage: str | None = None
-) -> Select[tuple[Unit]]:
+) -> tuple[Select[tuple[Unit]], dict[str, str]]:
+    """Units matching the filters given: a reusable statement (one per combination of
+    filters, their values bound) and the values to execute it with."""
+    given = {"estate_id": estate_id, "building_id": building_id, "usage": usage}
+    values = {name: value for name, value in given.items() if value}
+    return _units_query(frozenset(values)), values
+
+
+@cache
+def _units_query(filters: frozenset[str]) -> Select[tuple[Unit]]:
     stmt = select(Unit)
-    if estate_id:
-        stmt = stmt.where(Unit.estate_id == estate_id)
-    if building_id:
-        stmt = stmt.where(Unit.building_id == building_id)
-    if usage:
-        stmt = stmt.where(Unit.usage == usage)
-    return stmt
+    for name in ("estate_id", "building_id", "usage"):
+        if name in filters:
+            stmt = stmt.where(getattr(Unit, name) == bindparam(name))
+    return reusable(stmt)
 
 
 def create_grid(

@@ -20,7 +20,7 @@ from wuye.platform.estates.models import (
     UnitOut,
     UnitPatch,
 )
-from wuye.platform.listing import ListParams, Page, list_params, paginate
+from wuye.platform.listing import ListParams, Page, list_params, page_response, paginate
 
 router = APIRouter(prefix="/api/v1", tags=["estates 小区"], route_class=UnitOfWorkRoute)
 
@@ -145,11 +145,12 @@ def list_units(
     estate_id: str | None = Query(None),
     building_id: str | None = Query(None),
     usage: str | None = Query(None),
-) -> dict:
-    stmt = service.units_query(estate_id=estate_id, building_id=building_id, usage=usage)
-    return paginate(
-        ctx.session, stmt, model=Unit, params=params, sortable=UNIT_SORT, schema=UnitOut
-    )
+) -> Response:
+    stmt, values = service.units_query(estate_id=estate_id, building_id=building_id, usage=usage)
+    return page_response(
+        ctx.session, stmt, model=Unit, params=params, sortable=UNIT_SORT, schema=UnitOut,
+        values=values,
+    )  # fmt: skip
 
 
 @router.get("/units/{unit_id}", response_model=UnitOut, summary="房屋详情 / Get a unit")
