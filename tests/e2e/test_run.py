@@ -108,7 +108,7 @@ def test_wuye_run_seeds_serves_and_stops_cleanly(tmp_path: Path):
         except subprocess.TimeoutExpired:
             proc.kill()
             out, _ = proc.communicate()
-    for url in (f"{base}/", f"{base}/docs", f"{base}/openapi.json", f"{base}/onboarding"):
+    for url in (f"{base}/", f"{base}/docs", f"{base}/onboarding", f"{base}/explorer"):
         assert url in out, f"{url} not printed"
     assert proc.returncode == 0, out[-2000:]
 
@@ -139,6 +139,17 @@ def _the_ledger_demo_is_there_and_checks_out(base, creds, env, ledger_port, tmp_
     assert len(firms) == 3 and all(f["latest"] for f in firms), firms
     profile = httpx.get(f"{base}/api/v1/credit/public/firms/{firms[0]['tenant_id']}").json()
     assert len(profile["history"]) == 12
+
+    # ... and a regulator sees it all in the explorer, served from the ledger.
+    estate_page = httpx.get(f"{base}/explorer/estates/{estate_id}", follow_redirects=True)
+    assert estate_page.status_code == 200, estate_page.text[:500]
+    assert estate_page.text.count("<svg") >= 3
+    movements = httpx.get(estate_page.url, params={"format": "csv"}).text.splitlines()
+    assert len(movements) > 12
+    votes = httpx.get(estate_page.url, params={"format": "csv", "listing": "votes"})
+    assert len(votes.text.splitlines()) >= 2, votes.text
+    firms_page = httpx.get(f"{base}/explorer/firms", params={"format": "csv"})
+    assert len(firms_page.text.splitlines()) >= 4, firms_page.text
 
     rpc = f"http://127.0.0.1:{ledger_port}"
     reconcile = subprocess.run(

@@ -65,10 +65,12 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     problems.install(app)
 
     from wuye.adapters.alarms.views import router as alarms_router
+    from wuye.adapters.commands.views import router as commands_router
     from wuye.adapters.devices.views import router as devices_router
     from wuye.adapters.telemetry.views import router as telemetry_router
     from wuye.federation.views import install as install_federation
     from wuye.openapi.views import install as install_contract
+    from wuye.platform.bills.views import router as bills_router
     from wuye.platform.estates.views import router as estates_router
     from wuye.platform.owners.views import router as owners_router
     from wuye.platform.pages import install as install_pages
@@ -83,12 +85,27 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.include_router(devices_router)
     app.include_router(telemetry_router)
     app.include_router(alarms_router)
+    app.include_router(commands_router)
     app.include_router(workorders_router)
+    app.include_router(bills_router)
     from wuye.ledger.votes.pages import install as install_votes_pages
     from wuye.ledger.votes.views import router as votes_router
 
     app.include_router(votes_router)
     install_votes_pages(app)
+    from wuye.ledger.fund.pages import install as install_fund_pages
+    from wuye.ledger.fund.views import router as fund_router
+
+    app.include_router(fund_router)
+    install_fund_pages(app)
+    from wuye.ledger.explorer.pages import install as install_explorer
+
+    install_explorer(app)
+    from wuye.ledger.credit.pages import install as install_credit_pages
+    from wuye.ledger.credit.views import router as credit_router
+
+    app.include_router(credit_router)
+    install_credit_pages(app)
     install_federation(app)
     install_contract(app)
     install_sandbox(app)

@@ -33,6 +33,9 @@ def entry_points() -> list[tuple[str, str, str]]:
         ("/openapi.json", "OpenAPI 契约", "OpenAPI document"),
         ("/onboarding", "物业企业入驻申请", "Onboarding for member firms"),
         ("/votes", "业主电子投票", "Owners' votes and receipts"),
+        ("/fund", "专项维修资金（业主查询）", "Maintenance fund (owners)"),
+        ("/credit/firms", "物业企业信用评价", "Firms' credit ratings"),
+        ("/explorer", "区块链浏览器（监管审计）", "Ledger explorer for regulators"),
         ("/developer", "开发者门户（沙箱）", "Developer portal (sandbox)"),
         ("/.well-known/oauth-authorization-server", "OAuth 2 元数据", "OAuth 2 metadata"),
     ]
