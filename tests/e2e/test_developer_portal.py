@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.browser import launch, needs_chromium
 from tests.sandbox.conftest import fast_password_hashing, live_platform
@@ -70,7 +71,8 @@ def test_developer_goes_from_sign_up_to_working_calls_in_the_browser(live, page,
     secret = page.inner_text("#client-secret")
     registration = page.input_value("#registration-token")
     page.locator("button.copy[data-copy='#client-secret']").click()
-    assert page.locator("button.copy[data-copy='#client-secret']").inner_text() != "复制 / Copy"
+    # the handler awaits the clipboard before it answers: wait for its answer
+    expect(page.locator("button.copy[data-copy='#client-secret']")).not_to_have_text("复制 / Copy")
 
     page.get_by_role("link", name="快速入门 Getting started").last.click()
     page.wait_for_url("**/developer/guide?app=*")
