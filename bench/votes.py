@@ -1,11 +1,12 @@
 """Benchmark: a 10,000-unit election end to end, with the public verification timed.
 
-Phases: trustees' key ceremony, encrypting and proving every ballot (on all
-cores), casting them on an embedded ledger node, the homomorphic tally,
-threshold decryption, and the whole public verification from the ledger
-(every ballot's proofs, the tally, the decryption proofs, Article 278).
+Phases: trustees' key ceremony, every unit's voting credential (SM2), encrypting,
+proving and signing every ballot (on all cores; a few units vote twice), casting
+them on an embedded ledger node, the homomorphic tally, threshold decryption, and
+the whole public verification from the ledger (every counted ballot's credential
+signature and proofs, the tally, the decryption proofs, Article 278).
 
-    .venv/bin/python bench/votes.py [--units 10000] [--workers 2] [--no-ledger]
+    .venv/bin/python bench/votes.py [--units 10000] [--workers 2] [--revotes 0.02] [--no-ledger]
 """
 
 from __future__ import annotations
@@ -20,9 +21,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from wuye.crypto import sm3_hash  # noqa: E402
+from wuye.crypto import SM2PrivateKey, sm3_hash  # noqa: E402
 from wuye.ledger.votes import civil_code  # noqa: E402
 from wuye.ledger.votes.ballot import encrypt_ballot  # noqa: E402
+from wuye.ledger.votes.credentials import Credential, sign_ballot  # noqa: E402
 from wuye.ledger.votes.group import decode  # noqa: E402
 from wuye.ledger.votes.tally import (  # noqa: E402
     Cast,
@@ -30,6 +32,7 @@ from wuye.ledger.votes.tally import (  # noqa: E402
     UnitWeight,
     ceremony_context,
     decrypt_tally,
+    last_ballots,
     share_tally,
     verify_ballots,
     verify_record,
@@ -37,15 +40,27 @@ from wuye.ledger.votes.tally import (  # noqa: E402
 from wuye.ledger.votes.trustees import ceremony  # noqa: E402
 
 
-def _encrypt(job: tuple[bytes, bytes, list[tuple[bytes, int]]]) -> list[tuple[bytes, bytes]]:
-    key_bytes, fingerprint, rows = job
+def _credential(ref: bytes) -> SM2PrivateKey:
+    """A simulated owner's credential, derived from the unit so worker processes can sign
+    (a real owner's key is random and never leaves their device)."""
+    return SM2PrivateKey.from_int(int.from_bytes(sm3_hash(b"bench-credential" + ref)) % 2**250 + 1)
+
+
+def _encrypt(
+    job: tuple[bytes, bytes, str, list[tuple[bytes, int]]],
+) -> list[tuple[bytes, bytes, bytes]]:
+    key_bytes, fingerprint, election, rows = job
     from wuye.ledger.votes.ballot import ballot_context
 
     key = decode(key_bytes)
     out = []
     for ref, choice in rows:
         ballot, _ = encrypt_ballot(key, choice, 3, ballot_context(fingerprint, ref))
-        out.append((ref, ballot.encode()))
+        data = ballot.encode()
+        signature = sign_ballot(
+            _credential(ref), election=election, fingerprint=fingerprint, unit_ref=ref, ballot=data
+        )
+        out.append((ref, data, signature))
     return out
 
 
@@ -54,6 +69,7 @@ def main() -> None:
     parser.add_argument("--units", type=int, default=10_000)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--turnout", type=float, default=0.9)
+    parser.add_argument("--revotes", type=float, default=0.02, help="share of voters voting twice")
     parser.add_argument("--no-ledger", action="store_true", help="skip casting on a node")
     args = parser.parse_args()
     rng = random.Random(7)
@@ -70,12 +86,16 @@ def main() -> None:
         UnitWeight(sm3_hash(f"unit-{i}".encode()), rng.randint(4000, 16000), i - i % 3 * (i < 300))
         for i in range(args.units)
     ]
-    manifest = Manifest(
-        election, "基准 benchmark", civil_code.MatterType.FUND_USE, 3, dealings, units
-    )
     phase("key ceremony (3 of 5 trustees)", t)
+    t = time.perf_counter()
+    credentials = [Credential(u.ref, _credential(u.ref).public_key.to_bytes()) for u in units]
+    manifest = Manifest(
+        election, "基准 benchmark", civil_code.MatterType.FUND_USE, 3, dealings, units, credentials
+    )
+    phase(f"{len(credentials)} voting credentials (SM2)", t)
 
     voters = [u for u in units if rng.random() < args.turnout]
+    voters += [u for u in voters if rng.random() < args.revotes]  # their later ballot counts
     choices = [rng.choices((0, 1, 2), weights=(6, 3, 1))[0] for _ in voters]
     t = time.perf_counter()
     size = -(-len(voters) // (args.workers * 8))
@@ -83,14 +103,16 @@ def main() -> None:
         (
             manifest.public_key.encode(),
             manifest.fingerprint,
+            election,
             [(u.ref, c) for u, c in zip(voters[i : i + size], choices[i : i + size], strict=True)],
         )
         for i in range(0, len(voters), size)
     ]
     with ProcessPoolExecutor(args.workers) as pool:
         encrypted = [row for chunk in pool.map(_encrypt, jobs) for row in chunk]
-    casts = [Cast(ref, data) for ref, data in encrypted]
-    phase(f"encrypt + prove {len(casts)} ballots", t)
+    casts = [Cast(ref, data, signature) for ref, data, signature in encrypted]
+    counted = [casts[i] for i in last_ballots(casts)]
+    phase(f"encrypt + prove + sign {len(casts)} ballots", t)
 
     if not args.no_ledger:
         from eth_account import Account
@@ -109,19 +131,21 @@ def main() -> None:
                 ref = officer.register(record, manifest, sm3_hash(b"bench-estate"))
                 phase("register roll + manifest on ledger", t)
                 t = time.perf_counter()
-                pending = [officer.cast(ref, c.unit_ref, c.data, wait=False) for c in casts]
+                pending = [
+                    officer.cast(ref, c.unit_ref, c.data, c.signature, wait=False) for c in casts
+                ]
                 officer.wait(pending[-1])
                 phase(f"cast {len(casts)} ballots on ledger", t)
                 officer.close(ref)
                 t = time.perf_counter()
-                failures, tally = verify_ballots(manifest, casts, workers=args.workers)
+                failures, tally = verify_ballots(manifest, counted, workers=args.workers)
                 phase("tally (with ballot checks)", t)
                 t = time.perf_counter()
                 shares: dict = {}
                 for key in keys[:3]:
                     for k, share in share_tally(manifest, key, tally).items():
                         shares.setdefault(k, []).append(share)
-                result = decrypt_tally(manifest, tally, shares, len(casts))
+                result = decrypt_tally(manifest, tally, shares, len(counted))
                 officer.publish_result(ref, result, result.decision(manifest))
                 phase("threshold decryption + publish", t)
                 t = time.perf_counter()
@@ -131,21 +155,22 @@ def main() -> None:
                 node.stop()
     else:
         t = time.perf_counter()
-        failures, tally = verify_ballots(manifest, casts, workers=args.workers)
+        failures, tally = verify_ballots(manifest, counted, workers=args.workers)
         phase("tally (with ballot checks)", t)
         t = time.perf_counter()
         shares = {}
         for key in keys[:3]:
             for k, share in share_tally(manifest, key, tally).items():
                 shares.setdefault(k, []).append(share)
-        result = decrypt_tally(manifest, tally, shares, len(casts))
+        result = decrypt_tally(manifest, tally, shares, len(counted))
         phase("threshold decryption", t)
         t = time.perf_counter()
         report = verify_record(manifest, casts, result, workers=args.workers)
         phase("PUBLIC VERIFICATION (record)", t)
     verify_time = times[next(k for k in times if k.startswith("PUBLIC"))]
     print(
-        f"verified ok: {report.ok}; {report.ballots_verified} ballots, "
+        f"verified ok: {report.ok}; {report.ballots_verified} counted ballots "
+        f"({len(casts) - len(counted)} superseded), "
         f"{report.ballots_verified / verify_time:,.0f} ballots verified per second"
     )
     for ok, text in report.lines[-3:]:

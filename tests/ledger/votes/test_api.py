@@ -8,9 +8,8 @@ from types import SimpleNamespace
 import pytest
 
 from tests.factories import make_tenant
-from wuye.ledger.votes.ballot import encrypt_ballot
+from tests.ledger.votes.helpers import issue_letters, signed_ballot
 from wuye.ledger.votes.elgamal import Ciphertext
-from wuye.ledger.votes.group import decode
 from wuye.ledger.votes.service import VotesLedger
 from wuye.ledger.votes.tally import ceremony_context, share_tally
 from wuye.ledger.votes.trustees import ceremony
@@ -61,53 +60,50 @@ def test_an_election_from_creation_to_a_verified_result(votes_app, client, datab
         headers=headers,
     )
     assert r.json()["status"] == "ready", r.text
+
+    def post(path, body):
+        r = client.post(path, json=body, headers=headers)
+        assert r.status_code == 201, r.text
+        return r.json()
+
+    letters = issue_letters(post, election, units)
     assert client.post(f"/api/v1/elections/{election}/open", headers=headers).status_code == 200
     m = client.get(f"/api/v1/elections/{election}/manifest", headers=headers).json()
-    key, fingerprint = decode(m["public_key"]), bytes.fromhex(m["fingerprint"])
+    fingerprint = bytes.fromhex(m["fingerprint"])
 
     def ballot_for(unit, choice):
-        from wuye.ledger.votes.ballot import ballot_context
-
-        ref = bytes.fromhex(m["unit_refs"][unit])
-        return encrypt_ballot(key, choice, 3, ballot_context(fingerprint, ref))[0].to_json()
+        return signed_ballot(m, letters, unit, choice)
 
     url = f"/api/v1/elections/{election}/ballots"
-    r = client.post(
-        url,
-        json={"unit_id": units[0], "owner_id": owners[0], "ballot": ballot_for(units[0], 0)},
-        headers=headers,
-    )
-    assert r.status_code == 201, r.text
-    assert r.json()["receipt"]["tracker"] == "0x" + r.json()["tracker"]
-    again = client.post(
-        url,
-        json={"unit_id": units[0], "owner_id": owners[0], "ballot": ballot_for(units[0], 1)},
-        headers=headers,
-    )
-    assert again.status_code == 409
+    first = post(url, {"unit_id": units[0], "owner_id": owners[0]} | ballot_for(units[0], 1))
+    assert first["receipt"]["tracker"] == "0x" + first["tracker"]
+    again = post(url, {"unit_id": units[0], "owner_id": owners[0]} | ballot_for(units[0], 0))
+    assert again["tracker"] != first["tracker"]  # a revote: only the last counts
     stolen = client.post(
         url,
-        json={"unit_id": units[1], "owner_id": owners[0], "ballot": ballot_for(units[1], 1)},
+        json={"unit_id": units[1], "owner_id": owners[0]} | ballot_for(units[1], 1),
         headers=headers,
     )
     assert stolen.status_code == 403
     replayed = client.post(
         url,
-        json={"unit_id": units[1], "owner_id": owners[1], "ballot": ballot_for(units[0], 1)},
+        json={"unit_id": units[1], "owner_id": owners[1]}
+        | ballot_for(units[0], 1)
+        | {"signature": ballot_for(units[1], 1)["signature"]},
         headers=headers,
     )
     assert replayed.status_code == 422 and "ballot" in replayed.json()["detail"]
-    r = client.post(
+    post(
         f"/api/v1/elections/{election}/proxy-ballots",
-        json={
+        {
             "unit_id": units[1],
             "owner_id": owners[1],
-            "ballot": ballot_for(units[1], 0),
+            **ballot_for(units[1], 0),  # signed with the credential on the owner's letter
             "authorisation_base64": base64.b64encode(b"%PDF signed authorisation").decode(),
         },
-        headers=headers,
     )
-    assert r.status_code == 201, r.text
+    listed = client.get(f"/api/v1/elections/{election}/ballots", headers=headers).json()
+    assert sorted(b["superseded"] for b in listed["items"]) == [False, False, True]
     assert client.post(f"/api/v1/elections/{election}/close", headers=headers).status_code == 200
     tally_json = client.get(f"/api/v1/elections/{election}/tally", headers=headers).json()
     tally = {

@@ -6,8 +6,11 @@ import copy
 
 import pytest
 
-from tests.ledger.votes.helpers import cast_all, small_election
-from wuye.crypto import sm3_hash
+from tests.ledger.votes.helpers import cast_all, signed_cast, small_election
+from wuye.crypto import SM2PrivateKey, sm3_hash
+from wuye.ledger.votes.ballot import encrypt_ballot
+from wuye.ledger.votes.chain import KIND_CREDENTIALS
+from wuye.ledger.votes.credentials import Credential, encode_credentials, sign_ballot
 from wuye.ledger.votes.receipts import ReceiptError, build_receipt, verify_offline, verify_online
 from wuye.ledger.votes.tally import decrypt_tally, share_tally, tally_ciphertexts
 from wuye.ledger.votes.verify import verify_on_chain
@@ -21,7 +24,7 @@ def election(ledger):
     casts = cast_all(manifest, [0, 0, 1, 0])
     receipts = []
     for cast in casts:
-        tx = officer.cast(ref, cast.unit_ref, cast.data)
+        tx = officer.cast(ref, cast.unit_ref, cast.data, cast.signature)
         receipts.append(
             build_receipt(
                 w3,
@@ -51,6 +54,119 @@ def test_an_election_verifies_from_the_ledger_alone(ledger, election):
     assert report.counts[(0, "area")] == 9000 + 8000 + 7000
     assert report.counts[(0, "heads")] == 2  # units 2 and 3 share a buyer: one head, cast first
     assert record.status == 3  # decided in Ballots
+
+
+def _decided(w3, officer, ref, manifest, keys, counted):
+    officer.close(ref)
+    tally = tally_ciphertexts(manifest, counted)
+    shares: dict = {}
+    for key in keys[:2]:
+        for k, share in share_tally(manifest, key, tally).items():
+            shares.setdefault(k, []).append(share)
+    result = decrypt_tally(manifest, tally, shares, len(counted))
+    officer.publish_result(ref, result, result.decision(manifest))
+
+
+@pytest.fixture(scope="module")
+def stuffed(ledger):
+    """The platform's officer account pushes a ballot straight onto the ledger, bypassing
+    the service, for a unit whose owner never voted, signed with a key of its own."""
+    w3, officer, record = ledger
+    manifest, _ = small_election([9000, 8000], election="e-stuffed")
+    ref = officer.register(record, manifest, sm3_hash(b"estate"))
+    genuine = signed_cast(manifest, manifest.units[0].ref, 0)
+    officer.cast(ref, genuine.unit_ref, genuine.data, genuine.signature)
+    absent = manifest.units[1].ref
+    ballot, _ = encrypt_ballot(manifest.public_key, 0, 3, manifest.context(absent))
+    forged = sign_ballot(
+        SM2PrivateKey.generate(),
+        election=manifest.election,
+        fingerprint=manifest.fingerprint,
+        unit_ref=absent,
+        ballot=ballot.encode(),
+    )
+    officer.cast(ref, absent, ballot.encode(), forged)
+    return ref, absent
+
+
+def test_a_ballot_the_officer_adds_for_a_unit_that_did_not_vote_fails_verification(ledger, stuffed):
+    w3, _, _ = ledger
+    ref, absent = stuffed
+    _, report = verify_on_chain(w3, ref, workers=1)
+    failed = [text for ok, text in report.lines if not ok]
+    assert not report.ok
+    assert f"unit {absent.hex()}" in failed[0] and "credential signature" in failed[0]
+
+
+def test_cli_verify_fails_naming_the_unit_of_a_stuffed_ballot(node, stuffed):
+    from click.testing import CliRunner
+
+    from wuye.platform.cli import cli
+
+    ref, absent = stuffed
+    out = CliRunner().invoke(cli, ["votes", "verify", "--rpc", node.url, "--election", str(ref)])
+    assert out.exit_code == 1
+    assert "VERIFICATION FAILED" in out.output
+    assert f"✗ ballot 1 of unit {absent.hex()}" in out.output
+
+
+@pytest.fixture(scope="module")
+def revoted(ledger):
+    """Unit 0 votes agree, then oppose; unit 1 votes agree once."""
+    w3, officer, record = ledger
+    manifest, keys = small_election([9000, 8000], election="e-revote")
+    ref = officer.register(record, manifest, sm3_hash(b"estate"))
+    first = signed_cast(manifest, manifest.units[0].ref, 0)
+    other = signed_cast(manifest, manifest.units[1].ref, 0)
+    last = signed_cast(manifest, manifest.units[0].ref, 1)
+    ballots_address = officer.record(record).functions.ballots().call()
+    receipts = []
+    for cast in (first, other, last):
+        tx = officer.cast(ref, cast.unit_ref, cast.data, cast.signature)
+        receipts.append(
+            build_receipt(
+                w3,
+                election=str(ref),
+                ballots_address=ballots_address,
+                unit_ref=cast.unit_ref,
+                tracker=cast.tracker,
+                tx_hash=tx.transactionHash,
+            )
+        )
+    _decided(w3, officer, ref, manifest, keys, [other, last])
+    return ref, receipts
+
+
+def test_a_revote_counts_only_the_units_last_ballot(ledger, revoted):
+    w3, _, _ = ledger
+    ref, _ = revoted
+    record, report = verify_on_chain(w3, ref, workers=1)
+    assert report.ok, [t for ok, t in report.lines if not ok]
+    assert report.counts[(0, "area")] == 8000 and report.counts[(1, "area")] == 9000
+    assert record.cast_count == 2  # Ballots counts units that voted, not ballots
+
+
+def test_a_superseded_ballots_receipt_says_so_online(ledger, revoted):
+    w3, _, _ = ledger
+    _, receipts = revoted
+    assert len(verify_offline(receipts[0])) == 2  # it was on the ledger
+    with pytest.raises(ReceiptError, match="superseded"):
+        verify_online(receipts[0], w3)
+    assert "counted" in verify_online(receipts[2], w3)[-1]
+
+
+def test_the_credential_list_cannot_change_once_the_vote_is_open(ledger):
+    from web3.exceptions import ContractLogicError
+
+    w3, officer, record = ledger
+    manifest, _ = small_election([9000], election="e-fixed")
+    ref = officer.register(record, manifest, sm3_hash(b"estate"))
+    extra = Credential(manifest.units[0].ref, SM2PrivateKey.generate().public_key.to_bytes())
+    publish = officer.record(record).functions.publish(
+        ref.ballot_id, KIND_CREDENTIALS, encode_credentials([extra])
+    )
+    with pytest.raises(ContractLogicError, match="already open"):
+        publish.call({"from": officer.address})
 
 
 def test_a_receipt_verifies_offline_and_online(ledger, election):

@@ -6,10 +6,9 @@ from __future__ import annotations
 import pytest
 
 from tests.factories import make_tenant
+from tests.ledger.votes.helpers import issue_letters, signed_ballot
 from wuye.federation.models import Role
 from wuye.federation.tokens import issue_access_token
-from wuye.ledger.votes.ballot import ballot_context, encrypt_ballot
-from wuye.ledger.votes.group import decode
 from wuye.ledger.votes.service import VotesLedger
 from wuye.ledger.votes.tally import ceremony_context
 from wuye.ledger.votes.trustees import ceremony
@@ -59,6 +58,7 @@ def vote(app, client, ledger, database, settings, token_for):
     )["id"]
     dealings, _ = ceremony(1, 1, ceremony_context(election))
     post(f"/api/v1/elections/{election}/trustees", {"dealings": [d.to_json() for d in dealings]})
+    letters = issue_letters(post, election, [shared, sole])  # whoever casts holds the letter
     post(f"/api/v1/elections/{election}/open")
     manifest = client.get(f"/api/v1/elections/{election}/manifest", headers=staff).json()
 
@@ -75,10 +75,7 @@ def vote(app, client, ledger, database, settings, token_for):
         return {"Authorization": f"Bearer {token}"}
 
     def ballot(unit):
-        context = ballot_context(
-            bytes.fromhex(manifest["fingerprint"]), bytes.fromhex(manifest["unit_refs"][unit])
-        )
-        return encrypt_ballot(decode(manifest["public_key"]), 0, 3, context)[0].to_json()
+        return signed_ballot(manifest, letters, unit, 0)
 
     class Vote:
         pass
@@ -99,7 +96,7 @@ def vote(app, client, ledger, database, settings, token_for):
 def _cast(client, vote, unit, who):
     return client.post(
         f"{vote.base}/ballots",
-        json={"unit_id": unit, "ballot": vote.ballot(unit)},
+        json={"unit_id": unit} | vote.ballot(unit),
         headers=vote.owner(who),
     )
 

@@ -1,6 +1,6 @@
 """Resident pages in headless Chromium: sign in with phone and code, choose the co-owned
-unit's caster, encrypt in the browser, audit, cast, keep and check the receipt, see the
-results."""
+unit's caster, make the voting credential in the browser before the vote opens, encrypt,
+audit, sign and cast, keep and check the receipt, see the results."""
 
 from __future__ import annotations
 
@@ -115,7 +115,6 @@ def test_resident_signs_in_chooses_casts_audits_keeps_and_checks_a_receipt(
     )["id"]
     dealings, keys = ceremony(1, 1, ceremony_context(election))
     post(f"/api/v1/elections/{election}/trustees", {"dealings": [d.to_json() for d in dealings]})
-    post(f"/api/v1/elections/{election}/open")
     spouse_token = token(f"owner:{spouse}", Role.OWNER, ["votes:read", "votes:cast"])
 
     with sync_playwright() as pw:
@@ -152,6 +151,21 @@ def test_resident_signs_in_chooses_casts_audits_keeps_and_checks_a_receipt(
         assert r.status_code == 200 and r.json()["caster_id"] == owner, r.text
         page.reload()
         page.wait_for_selector(f"#unit option[value='{units[0]}']", state="attached")
+        # Before the vote opens, the page makes the owner's credential; only the public key leaves.
+        page.click(f".make-credential[data-unit='{units[0]}']")
+        page.wait_for_function(
+            "document.querySelector('.credential .state').textContent.includes('本机持有')"
+        )
+        with page.expect_download() as download:
+            page.click("#credential-download")
+        credential = json.loads(Path(download.value.path()).read_text())
+        listed = api.get(f"/api/v1/elections/{election}/credentials").json()
+        assert {c["unit_id"]: c["public_key"] for c in listed}[units[0]] == credential["public_key"]
+        assert credential["private_key"] not in json.dumps(listed)
+        post(f"/api/v1/elections/{election}/open")
+        page.reload()
+        page.wait_for_selector(f"#unit option[value='{units[0]}']", state="attached")
+        page.wait_for_selector(".credential")
         page.check("input[name=choice][value='0']")
         page.click("#encrypt")
         first = page.text_content("#tracker")
@@ -182,6 +196,20 @@ def test_resident_signs_in_chooses_casts_audits_keeps_and_checks_a_receipt(
         page.click("#check")
         page.wait_for_function("document.getElementById('verdict').dataset.ok === 'false'")
         assert "tracker" in page.text_content("#verdict")
+
+        # Voting again before the close: the new ballot counts, the first receipt says so.
+        page.goto(f"{server}/votes/{election}")
+        page.wait_for_selector(f"#unit option[value='{units[0]}']", state="attached")
+        assert "可重投" in page.text_content(f"#unit option[value='{units[0]}']")
+        page.check("input[name=choice][value='0']")
+        page.click("#encrypt")
+        page.click("#cast")
+        page.wait_for_selector("#receipt-card:not([hidden])", timeout=30000)
+        page.goto(f"{server}/votes/receipt")
+        page.fill("#text", json.dumps(receipt))
+        page.click("#check")
+        page.wait_for_function("document.getElementById('verdict').dataset.ok === 'false'")
+        assert "superseded" in page.text_content("#verdict")
 
         post(f"/api/v1/elections/{election}/close")
         from types import SimpleNamespace

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tests.ledger.votes.helpers import cast_all, small_election
+from tests.ledger.votes.helpers import OWNERS, cast_all, signed_cast, small_election
 from wuye.ledger.votes.ballot import encrypt_ballot
 from wuye.ledger.votes.tally import (
     Cast,
@@ -92,9 +92,49 @@ def test_a_forged_count_fails_verification_saying_which():
 
 
 def test_a_ballot_moved_to_another_unit_fails_verification():
+    """Even signed by the other unit's credential, its proofs are bound to the first unit."""
     manifest, keys = small_election([9000, 8000])
     ballot, _ = encrypt_ballot(manifest.public_key, 0, 3, manifest.context(manifest.units[0].ref))
-    casts = [Cast(manifest.units[1].ref, ballot.encode())]
+    other = manifest.units[1].ref
+    signature = OWNERS.sign(
+        other.hex(),
+        election=manifest.election,
+        fingerprint=manifest.fingerprint,
+        unit_ref=other,
+        ballot=ballot.encode(),
+    )
+    casts = [Cast(other, ballot.encode(), bytes.fromhex(signature))]
     report = verify_record(manifest, casts, None, workers=1)
     assert not report.ok
-    assert any("ballot 0" in text for ok, text in report.lines if not ok)
+    assert any("ballot 0" in text and "proof" in text for ok, text in report.lines if not ok)
+
+
+def test_an_unsigned_ballot_fails_verification_naming_its_unit():
+    manifest, _ = small_election([9000, 8000])
+    genuine = signed_cast(manifest, manifest.units[0].ref, 0)
+    unsigned = Cast(manifest.units[1].ref, signed_cast(manifest, manifest.units[1].ref, 0).data)
+    report = verify_record(manifest, [genuine, unsigned], None, workers=1)
+    failed = [text for ok, text in report.lines if not ok]
+    assert len(failed) == 2  # the ballot, and the summary of counted ballots
+    assert manifest.units[1].ref.hex() in failed[0] and "credential" in failed[0]
+
+
+def test_only_each_units_last_ballot_is_counted():
+    manifest, keys = small_election([9000, 8000])
+    first, other = (signed_cast(manifest, u.ref, 0) for u in manifest.units)
+    revote = signed_cast(manifest, manifest.units[0].ref, 1)
+    casts = [first, other, revote]
+    result = _decrypt(manifest, keys, [other, revote])
+    report = verify_record(manifest, casts, result, workers=1)
+    assert report.ok, report.lines
+    assert report.counts[(0, "area")] == 8000 and report.counts[(1, "area")] == 9000
+
+
+def test_a_replayed_earlier_ballot_fails_verification():
+    """Re-publishing a unit's superseded ballot (validly signed) to undo its revote."""
+    manifest, _ = small_election([9000])
+    first = signed_cast(manifest, manifest.units[0].ref, 0)
+    revote = signed_cast(manifest, manifest.units[0].ref, 1)
+    report = verify_record(manifest, [first, revote, first], None, workers=1)
+    assert not report.ok
+    assert any("replays an earlier ballot" in text for ok, text in report.lines if not ok)

@@ -10,9 +10,8 @@ import pytest
 from click.testing import CliRunner
 
 from tests.factories import make_tenant
+from tests.ledger.votes.helpers import issue_letters, signed_ballot
 from tests.serving import serving
-from wuye.ledger.votes.ballot import ballot_context, encrypt_ballot
-from wuye.ledger.votes.group import decode
 from wuye.ledger.votes.service import VotesLedger
 from wuye.platform.cli import cli
 
@@ -84,15 +83,12 @@ def test_trustees_on_separate_devices_make_the_key_and_decrypt_the_result(served
     base, api, post, election, unit, owner, token = served
     _ceremony(tmp_path, base, election, token)
     assert api.get(f"/api/v1/elections/{election}").json()["status"] == "ready"
+    letters = issue_letters(post, election, [unit])
     post(f"/api/v1/elections/{election}/open")
     manifest = api.get(f"/api/v1/elections/{election}/manifest").json()
-    context = ballot_context(
-        bytes.fromhex(manifest["fingerprint"]), bytes.fromhex(manifest["unit_refs"][unit])
-    )
-    ballot = encrypt_ballot(decode(manifest["public_key"]), 0, 3, context)[0].to_json()
     post(
         f"/api/v1/elections/{election}/ballots",
-        {"unit_id": unit, "owner_id": owner, "ballot": ballot},
+        {"unit_id": unit, "owner_id": owner} | signed_ballot(manifest, letters, unit, 0),
     )
     post(f"/api/v1/elections/{election}/close")
     for i in (1, 3):  # any two of the three

@@ -4,7 +4,9 @@
 @notice Owners' votes (业主共同决定). A ballot officer registers a ballot with
         its eligible units and their floor areas, records each unit's vote as
         a commitment (the vote itself stays off-chain until the tally), closes
-        the ballot, and records the result. Civil Code art. 278 double
+        the ballot, and records the result. A unit may vote again while the
+        ballot is open: its new commitment replaces the old one (the last one
+        counts), and cast_count counts units that voted, not commitments. Civil Code art. 278 double
         majorities are computed off-chain by the tally and checked here only
         for consistency with the registered electorate.
 """
@@ -128,10 +130,10 @@ def cast(ballot_id: uint256, unit: bytes32, commitment: bytes32):
     self._officer()
     assert self.ballots[ballot_id].status == STATUS_OPEN, "ballot not open"
     assert self.unit_area[ballot_id][unit] != 0, "unit not eligible"
-    assert self.commitments[ballot_id][unit] == empty(bytes32), "unit already voted"
     assert commitment != empty(bytes32), "empty commitment"
+    if self.commitments[ballot_id][unit] == empty(bytes32):
+        self.ballots[ballot_id].cast_count += 1
     self.commitments[ballot_id][unit] = commitment
-    self.ballots[ballot_id].cast_count += 1
     log VoteCommitted(ballot_id=ballot_id, unit=unit, commitment=commitment)
 
 
@@ -175,3 +177,9 @@ def estate_of(ballot_id: uint256) -> bytes32:
 @external
 def spend_limit_of(ballot_id: uint256) -> uint256:
     return self.ballots[ballot_id].spend_limit_fen
+
+
+@view
+@external
+def status_of(ballot_id: uint256) -> uint8:
+    return self.ballots[ballot_id].status

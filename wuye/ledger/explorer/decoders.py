@@ -428,7 +428,12 @@ def _ballot_result(a: Args, n: Names) -> Meaning:
     )
 
 
-RECORD_KINDS = {1: ("表决清单", "manifest"), 2: ("选民名册", "unit roll"), 3: ("计票结果", "tally")}
+RECORD_KINDS = {
+    1: ("表决清单", "manifest"),
+    2: ("选民名册", "unit roll"),
+    3: ("计票结果", "tally"),
+    4: ("投票凭证公钥清单", "voting credential list"),
+}
 
 
 @describes("ElectionRecord", "Published")

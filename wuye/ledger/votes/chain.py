@@ -1,10 +1,13 @@
 """The votes on the ledger, through web3.py only: the Ballots contract and ElectionRecord.
 
 The platform's ballot officer registers an election in ``Ballots`` (its unit roll
-with areas), publishes the manifest to ``ElectionRecord``, casts each encrypted
-ballot through ``ElectionRecord.cast`` (which commits the SM3 tracker in
-``Ballots`` and logs the ciphertext in one transaction), closes the election and
-records the decrypted result. :func:`fetch_record` reads it all back from any
+with areas, and the manifest's fingerprint, which covers the credential list),
+publishes the manifest, roll and voting credentials to ``ElectionRecord`` (which
+accepts them only until the vote opens), casts each encrypted ballot through
+``ElectionRecord.cast`` (which commits the SM3 tracker in ``Ballots`` and logs the
+ciphertext and the owner's credential signature in one transaction; a revote
+replaces the unit's commitment), closes the election and records the decrypted
+result. :func:`fetch_record` reads it all back from any
 node, which is what ``wuye votes verify --rpc`` does.
 """
 
@@ -26,6 +29,7 @@ from wuye.ledger.genesis import PERMISSIONS_ADDRESS
 from wuye.ledger.votes import contracts
 from wuye.ledger.votes.ballot import OPTIONS
 from wuye.ledger.votes.civil_code import Decision
+from wuye.ledger.votes.credentials import decode_credentials, encode_credentials
 from wuye.ledger.votes.tally import Cast, Manifest, Result, decode_units, encode_units
 
 __all__ = ["ElectionRef", "Officer", "deploy", "fetch_record"]
@@ -33,11 +37,13 @@ __all__ = ["ElectionRef", "Officer", "deploy", "fetch_record"]
 KIND_HEADER = 1
 KIND_UNITS = 2
 KIND_RESULT = 3
+KIND_CREDENTIALS = 4
 ROLE_SENDER = 1
 ROLE_BALLOT_OFFICER = 16
 #: Units per ``Ballots.add_units`` call (the contract's MAX_UNITS_PER_CALL).
 UNITS_PER_CALL = 256
 UNITS_PER_RECORD = 500
+CREDENTIALS_PER_RECORD = 200
 #: Fee cap per gas: the chain's base fee stays far below it; a cap keeps a long queue of
 #: pending casts affordable for the officer's balance.
 MAX_FEE_PER_GAS = 10**9
@@ -156,7 +162,8 @@ class Officer:
     # --- the election's life on the ledger --------------------------------
 
     def register(self, record_address: str, manifest: Manifest, estate_ref: bytes) -> ElectionRef:
-        """Register the roll in Ballots, publish the manifest, and open the vote."""
+        """Register the roll in Ballots, publish the manifest, the roll and the credential
+        list, and open the vote (after which ElectionRecord accepts none of them again)."""
         record = self.record(record_address)
         ballots = self.ballots(record.functions.ballots().call())
         receipt = self.send(ballots.functions.register(estate_ref, manifest.fingerprint, 0))
@@ -179,15 +186,32 @@ class Officer:
             data = encode_units(units[i : i + UNITS_PER_RECORD])
             fn = record.functions.publish(ballot_id, KIND_UNITS, data)
             pending.append(self.send(fn, wait=False))
+        credentials = manifest.credentials
+        for i in range(0, len(credentials), CREDENTIALS_PER_RECORD):
+            data = encode_credentials(credentials[i : i + CREDENTIALS_PER_RECORD])
+            fn = record.functions.publish(ballot_id, KIND_CREDENTIALS, data)
+            pending.append(self.send(fn, wait=False))
         for tx_hash in pending:
             self.wait(tx_hash)
         self.send(ballots.functions.open(ballot_id))
         return ElectionRef(record_address, ballot_id)
 
-    def cast(self, ref: ElectionRef, unit_ref: bytes, ballot: bytes, *, wait: bool = True) -> Any:
+    def cast(
+        self,
+        ref: ElectionRef,
+        unit_ref: bytes,
+        ballot: bytes,
+        signature: bytes = b"",
+        *,
+        wait: bool = True,
+    ) -> Any:
+        """Log an encrypted ballot with its credential signature and commit its tracker.
+
+        The officer can send anything here; what counts is checked by every verifier
+        (``wuye votes verify``): the signature must be the unit's credential's."""
         record = self.record(ref.record)
-        fn = record.functions.cast(ref.ballot_id, unit_ref, sm3_hash(ballot), ballot)
-        return self.send(fn, gas=250_000, wait=wait)
+        fn = record.functions.cast(ref.ballot_id, unit_ref, sm3_hash(ballot), ballot, signature)
+        return self.send(fn, gas=300_000, wait=wait)
 
     def close(self, ref: ElectionRef) -> None:
         ballots = self.ballots(self.record(ref.record).functions.ballots().call())
@@ -253,6 +277,7 @@ class OnChainRecord:
 
     ref: ElectionRef
     ballots_address: str
+    subject: bytes
     manifest: Manifest
     casts: list[Cast]
     trackers: list[bytes]
@@ -265,7 +290,7 @@ class OnChainRecord:
     cast_count: int
 
 
-_BALLOT_PUBLISHED = "0x" + keccak(b"BallotPublished(uint256,bytes32,bytes32,bytes)").hex()
+_BALLOT_PUBLISHED = "0x" + keccak(b"BallotPublished(uint256,bytes32,bytes32,bytes,bytes)").hex()
 
 
 _VOTE_COMMITTED = "0x" + keccak(b"VoteCommitted(uint256,bytes32,bytes32)").hex()
@@ -286,7 +311,7 @@ def _ballot_logs(w3: Web3, ref: ElectionRef) -> tuple[list[Cast], list[bytes]]:
     """Every BallotPublished log of the election, in ledger order, decoded by hand.
 
     Tens of thousands of ballots pass through here; raw ``eth_getLogs`` and a
-    direct ABI decode of ``(bytes32 tracker, bytes ballot)`` skip web3's
+    direct ABI decode of ``(bytes32 tracker, bytes ballot, bytes signature)`` skip web3's
     per-event formatting, which costs more than verifying the proofs.
     """
     topic = "0x" + ref.ballot_id.to_bytes(32, "big").hex()
@@ -305,10 +330,14 @@ def _ballot_logs(w3: Web3, ref: ElectionRef) -> tuple[list[Cast], list[bytes]]:
     casts, trackers = [], []
     for entry in entries:
         data = bytes.fromhex(entry["data"][2:])
-        offset = int.from_bytes(data[32:64], "big")
-        length = int.from_bytes(data[offset : offset + 32], "big")
-        ballot = data[offset + 32 : offset + 32 + length]
-        casts.append(Cast(bytes.fromhex(entry["topics"][2][2:]), ballot))
+
+        def dynamic(head: int, data: bytes = data) -> bytes:
+            offset = int.from_bytes(data[head : head + 32], "big")
+            length = int.from_bytes(data[offset : offset + 32], "big")
+            return data[offset + 32 : offset + 32 + length]
+
+        unit = bytes.fromhex(entry["topics"][2][2:])
+        casts.append(Cast(unit, dynamic(32), dynamic(64)))
         trackers.append(data[:32])
     return casts, trackers
 
@@ -326,17 +355,22 @@ def fetch_record(w3: Web3, ref: ElectionRef) -> OnChainRecord:
     published = sorted(published, key=lambda e: (e.blockNumber, e.logIndex))
     header = None
     units_data = b""
+    credentials_data = b""
     result_body = None
     for event in published:
         if event.args.kind == KIND_HEADER and header is None:
             header = json.loads(event.args.data)
         elif event.args.kind == KIND_UNITS:
             units_data += bytes(event.args.data)
+        elif event.args.kind == KIND_CREDENTIALS:
+            credentials_data += bytes(event.args.data)
         elif event.args.kind == KIND_RESULT and result_body is None:
             result_body = json.loads(event.args.data)
     if header is None:
         raise LookupError(f"no election manifest published for {ref}")
-    manifest = Manifest.from_parts(header, decode_units(units_data))
+    manifest = Manifest.from_parts(
+        header, decode_units(units_data), decode_credentials(credentials_data)
+    )
     casts, trackers = _ballot_logs(w3, ref)
     committed = {
         bytes.fromhex(e["topics"][2][2:]): bytes.fromhex(e["data"][2:66])
@@ -351,6 +385,7 @@ def fetch_record(w3: Web3, ref: ElectionRef) -> OnChainRecord:
     return OnChainRecord(
         ref=ref,
         ballots_address=ballots_address,
+        subject=bytes(info[1]),
         manifest=manifest,
         casts=casts,
         trackers=trackers,

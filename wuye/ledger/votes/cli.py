@@ -21,6 +21,7 @@ def votes() -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 def verify_election(rpc_url: str, election: str, workers: int | None, as_json: bool) -> None:
     """Re-verify an election: every ballot's proofs, the tally, decryption, Article 278."""
+    from wuye.crypto import CryptoError
     from wuye.ledger.votes.chain import ElectionRef, connect
     from wuye.ledger.votes.verify import verify_on_chain
 
@@ -33,6 +34,10 @@ def verify_election(rpc_url: str, election: str, workers: int | None, as_json: b
         record, report = verify_on_chain(connect(rpc_url), ref, workers=workers, progress=progress)
     except LookupError as exc:
         raise click.ClickException(f"找不到表决 / election not found: {exc}") from exc
+    except CryptoError as exc:  # e.g. a credential list that does not match the manifest
+        raise click.ClickException(
+            f"验证失败 / VERIFICATION FAILED: the published record is inconsistent: {exc}"
+        ) from exc
     except OSError as exc:
         raise click.ClickException(f"无法连接账本 / cannot reach {rpc_url}: {exc}") from exc
     if as_json:
@@ -224,6 +229,108 @@ def trustee_decrypt(key_file: Path, token: str, passphrase: str) -> None:
     key = device.load(key_file, passphrase)
     count = device.decrypt_step(device.Platform(key.api, token), key)
     click.echo(f"已提交 {count} 个解密份额 / {count} decryption shares submitted, with proofs")
+
+
+@votes.group("credentials")
+def credentials_group() -> None:
+    """投票凭证机构 / The credential authority's steps (e.g. the neighbourhood committee).
+
+    \b
+    1. before the vote opens:  wuye votes credentials issue --api URL --election ID
+           --authority NAME --letters letters.csv
+       makes an SM2 credential for every unit that has none yet, writes the private
+       credentials to the letters file (print and hand them to the owners; keep the
+       file offline) and submits only the public keys.
+    2. once the vote is open:  wuye votes credentials check --rpc URL --election REF
+           --letters letters.csv
+       checks that the list on the ledger holds exactly the keys the letters carry.
+    """
+
+
+@credentials_group.command("issue")
+@click.option("--api", envvar="WUYE_API", required=True, help="The platform's base URL.")
+@click.option("--election", required=True, help="Election id.")
+@click.option("--authority", required=True, help="Who issues, e.g. 某某社区居委会.")
+@click.option(
+    "--letters",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="CSV file to write the letters (private credentials) to.",
+)
+@_token
+def credentials_issue(api: str, election: str, authority: str, letters: Path, token: str) -> None:
+    """Issue credentials for the units that hold none; submit only the public list."""
+    import os
+
+    from wuye.ledger.votes.credentials import issue_letters
+    from wuye.ledger.votes.trustee_device import Platform, TrusteeError
+
+    if letters.exists():
+        raise click.ClickException(f"{letters} exists; refusing to overwrite issued letters")
+    platform = Platform(api, token)
+    try:
+        listed = platform.get(f"/api/v1/elections/{election}/credentials")
+        missing = {
+            row["unit_id"]: {"unit_ref": row["unit_ref"], "label": row["label"]}
+            for row in listed
+            if not row["public_key"]
+        }
+        if not missing:
+            click.echo("每户都已有投票凭证 / every unit already holds a credential")
+            return
+        text, public = issue_letters(missing, election=election)
+        fd = os.open(letters, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as out:
+            out.write(text)
+        platform.send(
+            "POST",
+            f"/api/v1/elections/{election}/credentials",
+            {"authority": authority, "credentials": public},
+        )
+    except TrusteeError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(
+        f"已为 {len(public)} 户签发投票凭证 / issued {len(public)} credentials; "
+        f"letters in {letters} (private: print, hand out, keep offline)"
+    )
+
+
+@credentials_group.command("check")
+@click.option("--rpc", "rpc_url", required=True, help="JSON-RPC URL of any ledger node.")
+@click.option("--election", required=True, help="0x<ElectionRecord address>/<ballot id>")
+@click.option(
+    "--letters",
+    required=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="The letters file written by `issue`.",
+)
+def credentials_check(rpc_url: str, election: str, letters: Path) -> None:
+    """Check that the ledger's credential list holds exactly the keys of the letters."""
+    import csv
+
+    from wuye.ledger.votes.chain import ElectionRef, connect, fetch_record
+
+    try:
+        record = fetch_record(connect(rpc_url), ElectionRef.parse(election))
+    except (LookupError, ValueError) as exc:
+        raise click.ClickException(f"找不到表决 / election not found: {exc}") from exc
+    listed = {c.unit_ref.hex(): c.public_key.hex() for c in record.manifest.credentials}
+    with letters.open(encoding="utf-8") as rows:
+        issued = {r["unit_ref"]: (r["unit_id"], r["public_key"]) for r in csv.DictReader(rows)}
+    bad = [
+        unit_id
+        for ref, (unit_id, key) in sorted(issued.items())
+        if listed.get(ref, "").lower() != key.lower()
+    ]
+    for unit_id in bad:
+        click.echo(f"  ✗ unit {unit_id}: the ledger lists another key, or none", err=True)
+    others = len(set(listed) - set(issued))
+    click.echo(
+        f"{len(issued) - len(bad)} of {len(issued)} letters' keys are on the ledger's list; "
+        f"{others} other units hold credentials made on their owners' devices"
+    )
+    if bad:
+        sys.exit(1)
 
 
 @click.group()

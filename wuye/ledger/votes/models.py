@@ -64,6 +64,8 @@ class Election(Base, TenantScoped, Timestamped):
     fingerprint: Mapped[str] = mapped_column(String(64), nullable=False, default="")
     ledger_ref: Mapped[str] = mapped_column(String(80), nullable=False, default="")
     ballots_contract: Mapped[str] = mapped_column(String(42), nullable=False, default="")
+    #: The published credential list (unit ref ‖ SM2 public key per unit), frozen at open.
+    credential_list: Mapped[bytes] = mapped_column(LargeBinary, nullable=False, default=b"")
     tally: Mapped[str] = mapped_column(Text, nullable=False, default="")
     shares: Mapped[str] = mapped_column(Text, nullable=False, default="{}")
     result: Mapped[str] = mapped_column(Text, nullable=False, default="")
@@ -71,10 +73,13 @@ class Election(Base, TenantScoped, Timestamped):
 
 
 class Ballot(Base, TenantScoped, Timestamped):
-    """One unit's encrypted ballot, as cast on the ledger. It holds no plaintext."""
+    """One encrypted ballot of a unit, as cast on the ledger. It holds no plaintext.
+
+    A unit may vote again until the vote closes: every ballot is kept (the history), and
+    the earlier ones are marked ``superseded``; only the unit's last ballot counts.
+    """
 
     __tablename__ = "vote_ballots"
-    __table_args__ = (UniqueConstraint("election_id", "unit_id"),)
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
     election_id: Mapped[str] = mapped_column(
@@ -88,14 +93,48 @@ class Ballot(Base, TenantScoped, Timestamped):
     )
     tracker: Mapped[str] = mapped_column(String(64), nullable=False, unique=True)
     data: Mapped[bytes] = mapped_column(LargeBinary, nullable=False)
+    #: The owner's SM2 signature (DER) under the unit's voting credential.
+    signature: Mapped[bytes] = mapped_column(LargeBinary, nullable=False, default=b"")
     tx_hash: Mapped[str] = mapped_column(String(66), nullable=False)
     block_number: Mapped[int] = mapped_column(Integer, nullable=False)
+    tx_index: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    superseded: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False, index=True)
     receipt: Mapped[str] = mapped_column(Text, nullable=False)
     #: 线下代投: staff entered a paper ballot; the owner's signed authorisation is kept.
     by_proxy: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
     entered_by: Mapped[str | None] = mapped_column(String(200))
     authorisation: Mapped[bytes | None] = mapped_column(LargeBinary)
     authorisation_sm3: Mapped[str | None] = mapped_column(String(64))
+
+
+class CredentialSource(enum.StrEnum):
+    OWNER = "owner"  # made on the owner's own device
+    AUTHORITY = "authority"  # issued on a letter by a credential authority (e.g. 居委会)
+
+
+class VoteCredential(Base, TenantScoped, Timestamped):
+    """A unit's voting credential (投票凭证) in one election: the public half only.
+
+    Registered before the vote opens, by the owner's device or by a credential authority;
+    replaced only before the vote opens; then published on the ledger and fixed.
+    """
+
+    __tablename__ = "vote_credentials"
+    __table_args__ = (UniqueConstraint("election_id", "unit_id"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    election_id: Mapped[str] = mapped_column(
+        String(32), ForeignKey("vote_elections.id", ondelete="CASCADE"), index=True, nullable=False
+    )
+    unit_id: Mapped[str] = mapped_column(
+        String(32), ForeignKey("units.id", ondelete="CASCADE"), index=True, nullable=False
+    )
+    public_key: Mapped[str] = mapped_column(String(130), nullable=False)
+    source: Mapped[CredentialSource] = mapped_column(
+        Enum(CredentialSource, native_enum=False, length=16), nullable=False
+    )
+    #: The owner (device credential) or the authority's name (letters).
+    registered_by: Mapped[str] = mapped_column(String(200), nullable=False)
 
 
 class Nomination(Base, TenantScoped, Timestamped):
@@ -176,6 +215,37 @@ class CastIn(BaseModel):
         description="the co-owner casting the unit's ballot (an owner's own token implies it)",
     )
     ballot: dict[str, Any] = Field(description="encrypted ballot with proofs (JSON form)")
+    signature: Annotated[str | None, Field(pattern=r"^[0-9a-fA-F]{16,160}$")] = Field(
+        default=None,
+        description="hex DER SM2 signature by the unit's voting credential over the ballot "
+        "(see wuye.ledger.votes.credentials.signed_message); a ballot without one is refused",
+    )
+
+
+class CredentialIn(BaseModel):
+    """The public half of a voting credential the owner made on their own device."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    public_key: Annotated[str, Field(pattern=r"^04[0-9a-fA-F]{128}$")]
+
+
+class CredentialsIn(BaseModel):
+    """A credential authority's public list for owners without a device (unit id -> key)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    authority: Annotated[str, Field(min_length=1, max_length=200)]
+    credentials: dict[str, Annotated[str, Field(pattern=r"^04[0-9a-fA-F]{128}$")]]
+
+
+class CredentialOut(BaseModel):
+    unit_id: str
+    unit_ref: str
+    label: str
+    public_key: str | None
+    source: CredentialSource | None
+    registered_by: str | None
 
 
 class ProxyCastIn(CastIn):
@@ -203,6 +273,7 @@ class BallotOut(BaseModel):
     tx_hash: str
     block_number: int
     by_proxy: bool
+    superseded: bool
     created_at: datetime
 
 
@@ -242,6 +313,9 @@ class NominationOut(BaseModel):
     effective: bool = Field(description="the unit's ballot may be cast by ``caster_id``")
     caster_id: str | None = Field(None, description="the one co-owner who may cast now")
     voted: bool
+    credential: str | None = Field(
+        None, description="the unit's voting credential (public key) on the list, if any"
+    )
 
 
 class MyUnitOut(BaseModel):

@@ -12,7 +12,8 @@ says nothing about the vote: the tracker is a digest of a ciphertext.
   election's record contract and succeeded, and that its receipt logs the
   commitment of this tracker for this unit in Ballots.
 * Online, :func:`verify_online` also checks against a node that the block is
-  the chain's, and that the ballot is among those the verified tally counts.
+  the chain's, and that the ballot is among those the verified tally counts: a
+  ballot its unit replaced by voting again is reported as superseded.
 
 Every failed check raises :class:`ReceiptError` saying which field failed.
 """
@@ -262,6 +263,7 @@ def verify_online(
     Without ``genesis`` the seals are checked against the validators the node reports
     for the receipt's block (never the receipt's own list)."""
     from wuye.ledger.votes.chain import ElectionRef
+    from wuye.ledger.votes.tally import last_ballots
     from wuye.ledger.votes.verify import verify_on_chain
 
     if genesis is not None:
@@ -283,6 +285,12 @@ def verify_online(
     tracker = _b(receipt["tracker"], "tracker")
     if tracker not in record.trackers:
         raise ReceiptError("tracker: the election's record does not list this ballot")
+    counted = {record.casts[i].tracker for i in last_ballots(record.casts)}
+    if tracker not in counted:
+        raise ReceiptError(
+            "tracker: this ballot was superseded by a later ballot of the same unit "
+            "(a revote); only the unit's last ballot counts"
+        )
     if not report.ok:
         failed = [text for ok, text in report.lines if not ok]
         raise ReceiptError(f"tally: the election does not verify: {failed[0]}")

@@ -1,8 +1,12 @@
 """Elections and ballots: plain functions over a tenant-scoped session (one use case each).
 
 The service never sees a plaintext vote: a ballot arrives encrypted with its
-proofs, is checked, recorded on the ledger and stored; the tally is computed on
-ciphertexts and decrypted only by the trustees' shares.
+proofs and signed with the unit's voting credential, is checked, recorded on the
+ledger and stored; the tally is computed on ciphertexts and decrypted only by the
+trustees' shares. It never sees a credential's private half either: owners make
+theirs on their own device, and a credential authority issues letters for the
+others (see :mod:`wuye.ledger.votes.credentials`). A unit may vote again until the
+vote closes; only its last ballot counts.
 """
 
 from __future__ import annotations
@@ -10,6 +14,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,12 +26,24 @@ from wuye.crypto.errors import CryptoError
 from wuye.ledger.votes.ballot import EncryptedBallot
 from wuye.ledger.votes.chain import ElectionRef, Officer
 from wuye.ledger.votes.civil_code import head_groups
+from wuye.ledger.votes.credentials import (
+    Credential,
+    SimulatedOwner,
+    check_public_key,
+    decode_credentials,
+    encode_credentials,
+    verify_ballot_signature,
+)
 from wuye.ledger.votes.elgamal import Ciphertext
 from wuye.ledger.votes.models import (
     Ballot,
     CastIn,
     ConfirmIn,
     CoOwnerOut,
+    CredentialIn,
+    CredentialOut,
+    CredentialsIn,
+    CredentialSource,
     Election,
     ElectionIn,
     ElectionStatus,
@@ -36,6 +53,7 @@ from wuye.ledger.votes.models import (
     NominationOut,
     ProxyCastIn,
     SharesIn,
+    VoteCredential,
 )
 from wuye.ledger.votes.receipts import build_receipt
 from wuye.ledger.votes.tally import (
@@ -46,6 +64,7 @@ from wuye.ledger.votes.tally import (
     decode_units,
     decrypt_tally,
     encode_units,
+    last_ballots,
     tally_ciphertexts,
     tally_context,
 )
@@ -147,6 +166,7 @@ def manifest_of(election: Election) -> Manifest:
         threshold=election.threshold,
         dealings=dealings,
         units=decode_units(election.roll),
+        credentials=decode_credentials(election.credential_list or b""),
     )
 
 
@@ -179,10 +199,173 @@ def set_trustees(*, session: Session, election_id: str, dealings: list[dict[str,
     return election
 
 
+def _credential_rows(session: Session, election_id: str) -> list[VoteCredential]:
+    return list(
+        session.scalars(
+            select(VoteCredential).where(VoteCredential.election_id == election_id)
+        ).all()
+    )
+
+
+def credentials(*, session: Session, election_id: str) -> list[CredentialOut]:
+    """Every unit on the roll with its voting credential's public key, if it has one."""
+    from wuye.platform.estates.models import Building
+
+    election = get_election(session=session, election_id=election_id)
+    refs = json.loads(election.unit_refs)
+    held = {row.unit_id: row for row in _credential_rows(session, election.id)}
+    labels = dict(
+        session.execute(
+            select(Unit.id, Building.name + " " + Unit.number)
+            .join(Building, Building.id == Unit.building_id)
+            .where(Unit.id.in_(list(refs)))
+        ).all()
+    )
+    return [
+        CredentialOut(
+            unit_id=unit_id,
+            unit_ref=ref,
+            label=labels.get(unit_id, ""),
+            public_key=held[unit_id].public_key if unit_id in held else None,
+            source=held[unit_id].source if unit_id in held else None,
+            registered_by=held[unit_id].registered_by if unit_id in held else None,
+        )
+        for unit_id, ref in refs.items()
+    ]
+
+
+def _before_open(session: Session, election_id: str) -> Election:
+    election = get_election(session=session, election_id=election_id)
+    if election.status not in (ElectionStatus.DRAFT, ElectionStatus.READY):
+        raise Conflict(
+            "the vote is open: its credential list is on the ledger and can no longer change"
+        )
+    return election
+
+
+def _public_key_or_422(text: str) -> str:
+    try:
+        return check_public_key(text).hex()
+    except (CryptoError, ValueError) as exc:
+        raise Problem("validation-error", f"public_key: {exc}") from exc
+
+
+def register_owner_credential(
+    *,
+    session: Session,
+    election_id: str,
+    unit_id: str,
+    credential_in: CredentialIn,
+    principal: Principal,
+) -> CredentialOut:
+    """The owner's device registers the public half of the unit's voting credential.
+
+    Only the owner's own token may (staff cannot: the platform must never choose an
+    owner's credential), only the one who casts the unit's ballot (see
+    :func:`nomination_state`), and only before the vote opens. A new one replaces the
+    unit's earlier credential, a letter's included.
+    """
+    election = _before_open(session, election_id)
+    if principal.role != "owner":
+        raise Problem(
+            "forbidden", "only the owner's own device registers a credential; staff cannot"
+        )
+    owner_id = acting_owner(principal, None)
+    state = nomination_state(session=session, election=election, unit_id=unit_id)
+    if state.caster_id != owner_id:
+        raise Problem(
+            "forbidden",
+            "only the owner who casts this unit's ballot registers its credential "
+            "(co-owners: nominate and confirm first)",
+        )
+    public_key = _public_key_or_422(credential_in.public_key)
+    row = session.scalars(
+        select(VoteCredential).where(
+            VoteCredential.election_id == election.id, VoteCredential.unit_id == unit_id
+        )
+    ).one_or_none()
+    if row is None:
+        row = VoteCredential(election_id=election.id, unit_id=unit_id)
+        session.add(row)
+    row.public_key = public_key
+    row.source = CredentialSource.OWNER
+    row.registered_by = f"owner:{owner_id}"
+    flush_or_conflict(session, "the unit's credential changed meanwhile; try again")
+    listed = credentials(session=session, election_id=election.id)
+    return next(c for c in listed if c.unit_id == unit_id)
+
+
+def register_authority_credentials(
+    *, session: Session, election_id: str, credentials_in: CredentialsIn
+) -> int:
+    """A credential authority's public list, for units whose owners have no credential yet.
+
+    The authority (not the platform) generated the keys and printed the private halves
+    on letters (``wuye votes credentials issue``); only public keys arrive here. Units
+    that already hold a credential are refused, so a letter never replaces a credential
+    an owner made on their own device.
+    """
+    election = _before_open(session, election_id)
+    refs = json.loads(election.unit_refs)
+    unknown = sorted(set(credentials_in.credentials) - set(refs))
+    if unknown:
+        raise Problem("validation-error", f"credentials: units not on the roll: {unknown[:5]}")
+    held = {row.unit_id for row in _credential_rows(session, election.id)}
+    taken = sorted(set(credentials_in.credentials) & held)
+    if taken:
+        raise Conflict(f"{len(taken)} unit(s) already hold a credential, e.g. {taken[0]}")
+    for unit_id, key in credentials_in.credentials.items():
+        session.add(
+            VoteCredential(
+                election_id=election.id,
+                unit_id=unit_id,
+                public_key=_public_key_or_422(key),
+                source=CredentialSource.AUTHORITY,
+                registered_by=credentials_in.authority,
+            )
+        )
+    flush_or_conflict(session, "a unit's credential changed meanwhile; try again")
+    return len(credentials_in.credentials)
+
+
+def simulated_owners(
+    *, session: Session, election_id: str, unit_ids: Iterable[str]
+) -> SimulatedOwner:
+    """For demos and tests that play the owners in one process, before the vote opens: make
+    a credential for each of ``unit_ids`` (as their own devices would) and register the
+    public halves. The private keys stay in the returned :class:`SimulatedOwner`; sign each
+    ballot with its ``ballot_signature(manifest, unit_id, unit_ref, ballot)``."""
+    owners = SimulatedOwner()
+    register_authority_credentials(
+        session=session,
+        election_id=election_id,
+        credentials_in=CredentialsIn(
+            authority="simulated owners (demo)", credentials=owners.public_keys(unit_ids)
+        ),
+    )
+    return owners
+
+
 def open_election(*, session: Session, election_id: str, ledger: VotesLedger) -> Election:
+    """Freeze the credential list into the manifest, put it all on the ledger, and open.
+
+    From here the list is fixed: the service refuses new credentials, and the ledger's
+    ElectionRecord refuses to publish another list for this election."""
     election = get_election(session=session, election_id=election_id)
     _expect(election, ElectionStatus.READY)
+    refs = json.loads(election.unit_refs)
+    order = {unit_id: i for i, unit_id in enumerate(refs)}
+    rows = sorted(_credential_rows(session, election.id), key=lambda r: order[r.unit_id])
+    if not rows:
+        raise Conflict(
+            "no unit holds a voting credential yet: owners make theirs on the vote page, "
+            "or a credential authority issues letters (wuye votes credentials issue)"
+        )
+    election.credential_list = encode_credentials(
+        Credential(bytes.fromhex(refs[r.unit_id]), bytes.fromhex(r.public_key)) for r in rows
+    )
     manifest = manifest_of(election)
+    election.fingerprint = manifest.fingerprint.hex()
     ref = ledger.officer.register(
         ledger.record_address, manifest, sm3_hash(b"wuye-estate:" + election.estate_id.encode())
     )
@@ -269,6 +452,11 @@ def nomination_state(*, session: Session, election: Election, unit_id: str) -> N
         effective=caster is not None,
         caster_id=caster,
         voted=_voted(session, election.id, unit_id),
+        credential=session.scalars(
+            select(VoteCredential.public_key).where(
+                VoteCredential.election_id == election.id, VoteCredential.unit_id == unit_id
+            )
+        ).one_or_none(),
     )
 
 
@@ -375,9 +563,13 @@ def cast_ballot(
 ) -> Ballot:
     """Check and record one unit's encrypted ballot; return the stored ballot with its receipt.
 
-    One ballot per unit, cast by the one owner :func:`nomination_state` names: the
-    sole owner, or the co-owner the co-owners chose. An owner may cast only as
-    themself; staff entering a paper ballot use :class:`ProxyCastIn` and keep the
+    One counted ballot per unit, cast by the one owner :func:`nomination_state` names:
+    the sole owner, or the co-owner the co-owners chose. The ballot must be signed
+    with the unit's voting credential on the published list, so the platform cannot
+    add a ballot for a unit that did not vote. A unit may vote again until the vote
+    closes: the new ballot supersedes the earlier ones (kept, marked ``superseded``).
+    An owner may cast only as themself; staff entering a paper ballot use
+    :class:`ProxyCastIn`, sign with the credential on the owner's letter, and keep the
     owner's signed authorisation.
     """
     election = get_election(session=session, election_id=election_id)
@@ -395,8 +587,6 @@ def cast_ballot(
     refs = json.loads(election.unit_refs)
     if cast_in.unit_id not in refs:
         raise Problem("forbidden", "the unit is not on this election's roll")
-    if _voted(session, election.id, cast_in.unit_id):
-        raise Conflict("this unit has already voted in this election")
     state = nomination_state(session=session, election=election, unit_id=cast_in.unit_id)
     if state.caster_id != owner_id:
         raise Problem(
@@ -408,18 +598,52 @@ def cast_ballot(
         )
     manifest = manifest_of(election)
     ref = bytes.fromhex(refs[cast_in.unit_id])
+    credential = manifest.credential_of().get(ref)
+    if credential is None:
+        raise Problem(
+            "forbidden",
+            "the unit holds no voting credential in this election, so it cannot vote online",
+        )
     try:
         ballot = EncryptedBallot.from_json(cast_in.ballot)
         ballot.verify(manifest.public_key, manifest.context(ref), manifest.options)
     except (ProofError, CryptoError, ValueError) as exc:
         raise Problem("validation-error", f"ballot: {exc}") from exc
     data = ballot.encode()
+    if not cast_in.signature:
+        raise Problem(
+            "validation-error",
+            "signature: every ballot must be signed with the unit's voting credential",
+        )
+    signature = bytes.fromhex(cast_in.signature)
+    try:
+        verify_ballot_signature(
+            credential,
+            signature,
+            election=manifest.election,
+            fingerprint=manifest.fingerprint,
+            unit_ref=ref,
+            tracker=ballot.tracker,
+        )
+    except CryptoError as exc:
+        raise Problem(
+            "validation-error",
+            f"signature: not the unit's voting credential's signature over this ballot ({exc})",
+        ) from exc
+    earlier = session.scalars(
+        select(Ballot).where(
+            Ballot.election_id == election.id,
+            Ballot.unit_id == cast_in.unit_id,
+            Ballot.superseded.is_(False),
+        )
+    ).all()
     row = Ballot(
         election_id=election.id,
         unit_id=cast_in.unit_id,
         owner_id=owner_id,
         tracker=ballot.tracker.hex(),
         data=data,
+        signature=signature,
         tx_hash="",
         block_number=0,
         receipt="",
@@ -434,10 +658,13 @@ def cast_ballot(
         row.authorisation = document
         row.authorisation_sm3 = sm3_hash(document).hex()
     session.add(row)
-    flush_or_conflict(session, "this unit has already voted in this election")
-    receipt = ledger.officer.cast(ElectionRef.parse(election.ledger_ref), ref, data)
+    flush_or_conflict(session, "this ballot was cast already")
+    receipt = ledger.officer.cast(ElectionRef.parse(election.ledger_ref), ref, data, signature)
+    for old in earlier:
+        old.superseded = True
     row.tx_hash = "0x" + bytes(receipt.transactionHash).hex()
     row.block_number = int(receipt.blockNumber)
+    row.tx_index = int(receipt.transactionIndex)
     row.receipt = json.dumps(
         build_receipt(
             ledger.officer.w3,
@@ -454,13 +681,15 @@ def cast_ballot(
 
 
 def _casts(session: Session, election: Election) -> list[Cast]:
+    """The counted ballots: each unit's last, in ledger order (block, then transaction)."""
     refs = json.loads(election.unit_refs)
     rows = session.execute(
-        select(Ballot.unit_id, Ballot.data)
+        select(Ballot.unit_id, Ballot.data, Ballot.signature)
         .where(Ballot.election_id == election.id)
-        .order_by(Ballot.block_number, Ballot.created_at)
+        .order_by(Ballot.block_number, Ballot.tx_index, Ballot.created_at)
     ).all()
-    return [Cast(bytes.fromhex(refs[unit_id]), data) for unit_id, data in rows]
+    casts = [Cast(bytes.fromhex(refs[unit_id]), data, sig) for unit_id, data, sig in rows]
+    return [casts[i] for i in last_ballots(casts)]
 
 
 def close_election(*, session: Session, election_id: str, ledger: VotesLedger) -> Election:
@@ -535,7 +764,9 @@ def results(*, session: Session, election_id: str) -> dict[str, Any]:
     election = get_election(session=session, election_id=election_id)
     manifest = manifest_of(election)
     eligible_area, eligible_heads = manifest.eligible()
-    cast = session.scalars(select(Ballot.id).where(Ballot.election_id == election.id)).all()
+    cast = session.scalars(
+        select(Ballot.id).where(Ballot.election_id == election.id, Ballot.superseded.is_(False))
+    ).all()
     out: dict[str, Any] = {
         "election_id": election.id,
         "status": election.status.value,

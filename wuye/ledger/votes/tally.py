@@ -2,8 +2,11 @@
 
 The record is everything anyone needs to re-check an election without trusting
 the platform: the manifest (matter, options, trustees' key commitments, each
-unit's area and headcount group), the encrypted ballots in ledger order, the
-tally's decryption shares with their proofs, and the counts and decision. It is
+unit's area and headcount group, the units' voting credentials), the encrypted
+ballots in ledger order with their credential signatures, the tally's decryption
+shares with their proofs, and the counts and decision. A unit may vote again
+while the vote is open; only its last ballot on the ledger counts
+(:func:`last_ballots`). It is
 published on the ledger (see :mod:`wuye.ledger.votes.chain`); :func:`verify_record`
 re-derives every figure from it.
 """
@@ -21,6 +24,11 @@ from wuye.crypto import sm3_hash
 from wuye.crypto.errors import CryptoError, MalformedInputError
 from wuye.ledger.votes import civil_code
 from wuye.ledger.votes.ballot import OPTIONS, EncryptedBallot, ballot_context, decode_ballot
+from wuye.ledger.votes.credentials import (
+    Credential,
+    encode_credentials,
+    verify_ballot_signature,
+)
 from wuye.ledger.votes.elgamal import Ciphertext, discrete_log
 from wuye.ledger.votes.group import Point, decode, msm
 from wuye.ledger.votes.trustees import (
@@ -42,6 +50,7 @@ __all__ = [
     "VerificationReport",
     "decrypt_tally",
     "head_flags",
+    "last_ballots",
     "share_tally",
     "tally_ciphertexts",
     "verify_ballots",
@@ -97,12 +106,14 @@ class Manifest:
     threshold: int
     dealings: list[Dealing]
     units: list[UnitWeight]
+    #: The units' voting credentials (unit ref -> SM2 public key), fixed when the vote opens.
+    credentials: list[Credential] = field(default_factory=list)
     options: int = len(OPTIONS)
     _key: Point | None = field(default=None, repr=False)
 
     def header(self) -> dict[str, Any]:
         return {
-            "version": 1,
+            "version": 2,
             "election": self.election,
             "title": self.title,
             "matter": self.matter.value,
@@ -111,6 +122,8 @@ class Manifest:
             "trustees": [d.to_json() for d in self.dealings],
             "unit_count": len(self.units),
             "units_digest": sm3_hash(encode_units(self.units)).hex(),
+            "credential_count": len(self.credentials),
+            "credentials_digest": sm3_hash(encode_credentials(self.credentials)).hex(),
         }
 
     def header_bytes(self) -> bytes:
@@ -118,7 +131,8 @@ class Manifest:
 
     @property
     def fingerprint(self) -> bytes:
-        """SM3 of the canonical header (which covers the unit roll through its digest)."""
+        """SM3 of the canonical header (which covers the unit roll and the credential list
+        through their digests)."""
         return sm3_hash(self.header_bytes())
 
     @property
@@ -128,11 +142,23 @@ class Manifest:
         return self._key
 
     @classmethod
-    def from_parts(cls, header: dict[str, Any], units: list[UnitWeight]) -> Manifest:
+    def from_parts(
+        cls,
+        header: dict[str, Any],
+        units: list[UnitWeight],
+        credentials: list[Credential] | None = None,
+    ) -> Manifest:
         if sm3_hash(encode_units(units)).hex() != header["units_digest"]:
             raise MalformedInputError("the unit roll does not match the manifest's digest")
         if len(units) != header["unit_count"]:
             raise MalformedInputError("the unit roll has the wrong number of units")
+        credentials = credentials or []
+        if "credentials_digest" not in header:
+            raise MalformedInputError("the manifest names no credential list")
+        if sm3_hash(encode_credentials(credentials)).hex() != header["credentials_digest"]:
+            raise MalformedInputError(
+                "the published credential list does not match the manifest's digest"
+            )
         return cls(
             election=header["election"],
             title=header["title"],
@@ -140,11 +166,16 @@ class Manifest:
             threshold=int(header["threshold"]),
             dealings=[Dealing.from_json(d) for d in header["trustees"]],
             units=units,
+            credentials=credentials,
             options=len(header["options"]),
         )
 
     def context(self, unit_ref: bytes) -> bytes:
         return ballot_context(self.fingerprint, unit_ref)
+
+    def credential_of(self) -> dict[bytes, bytes]:
+        """Unit ref -> the unit's credential public key (65 bytes)."""
+        return {c.unit_ref: c.public_key for c in self.credentials}
 
     def eligible(self) -> tuple[int, int]:
         """Total area (0.01 m²) and total heads of the electorate."""
@@ -153,14 +184,24 @@ class Manifest:
 
 @dataclass(frozen=True, slots=True)
 class Cast:
-    """A ballot as the ledger ordered it."""
+    """A ballot as the ledger ordered it, with its credential signature (DER)."""
 
     unit_ref: bytes
     data: bytes  # canonical encoding; its SM3 is the tracker
+    signature: bytes = b""
 
     @property
     def tracker(self) -> bytes:
         return sm3_hash(self.data)
+
+
+def last_ballots(casts: Sequence[Cast]) -> list[int]:
+    """Indices of each unit's last ballot, in ledger order: a unit may vote again until the
+    vote closes, and only its last ballot counts (earlier ones are superseded)."""
+    last: dict[bytes, int] = {}
+    for index, cast in enumerate(casts):
+        last[cast.unit_ref] = index
+    return sorted(last.values())
 
 
 def head_flags(manifest: Manifest, casts: Sequence[Cast]) -> list[int]:
@@ -176,17 +217,36 @@ def head_flags(manifest: Manifest, casts: Sequence[Cast]) -> list[int]:
     return flags
 
 
+Row = tuple[bytes, bytes, int, int, bytes, bytes]
+
+
 def _verify_chunk(
-    args: tuple[bytes, bytes, int, list[tuple[bytes, bytes, int, int]]],
+    args: tuple[bytes, bytes, str, int, list[Row]],
 ) -> tuple[list[tuple[int, str]], dict[str, str]]:
-    """Worker: check a chunk's ballots (one batch, then one by one if the batch fails) and
-    return the failures and the chunk's partial weighted sums (encoded points)."""
-    key_bytes, fingerprint, options, chunk = args
+    """Worker: check a chunk's credential signatures and ballots (one batch of proofs, then
+    one by one if the batch fails) and return the failures and the chunk's partial
+    weighted sums (encoded points)."""
+    key_bytes, fingerprint, election, options, chunk = args
     public_key = decode(key_bytes)
     failures: list[tuple[int, str]] = []
     decoded: list[tuple[int, EncryptedBallot, int, int]] = []
     batch = BatchVerifier()
-    for index, (unit_ref, data, area, head) in enumerate(chunk):
+    for index, (unit_ref, data, area, head, credential, signature) in enumerate(chunk):
+        if not credential:
+            failures.append((index, "the unit has no credential on the published list"))
+            continue
+        try:
+            verify_ballot_signature(
+                credential,
+                signature,
+                election=election,
+                fingerprint=fingerprint,
+                unit_ref=unit_ref,
+                tracker=sm3_hash(data),
+            )
+        except CryptoError as exc:
+            failures.append((index, f"credential signature: {exc}"))
+            continue
         try:
             ballot = decode_ballot(data)
             ballot.queue(public_key, ballot_context(fingerprint, unit_ref), options, batch)
@@ -227,19 +287,33 @@ def verify_ballots(
     workers: int | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> tuple[dict[int, str], dict[TallyKey, Ciphertext | None]]:
-    """Check every ballot's proofs and compute the weighted tally, on ``workers`` processes.
+    """Check every ballot's credential signature and proofs and compute the weighted tally,
+    on ``workers`` processes. ``casts`` are the counted ballots (see :func:`last_ballots`).
 
     Returns the failures (cast index -> reason) and, per option and weighting, the
     tally ciphertext over the valid ballots (None where no ballot contributes).
     """
     area_of = {u.ref: u.area for u in manifest.units}
+    credential_of = manifest.credential_of()
     flags = head_flags(manifest, casts)
-    rows = [(c.unit_ref, c.data, area_of[c.unit_ref], f) for c, f in zip(casts, flags, strict=True)]
+    rows = [
+        (
+            c.unit_ref,
+            c.data,
+            area_of[c.unit_ref],
+            f,
+            credential_of.get(c.unit_ref, b""),
+            c.signature,
+        )
+        for c, f in zip(casts, flags, strict=True)
+    ]
     workers = workers or min(2, os.cpu_count() or 1)
     size = max(1, -(-len(rows) // (workers * 4)))
     chunks = [rows[i : i + size] for i in range(0, len(rows), size)]
     key = manifest.public_key.encode()
-    jobs = [(key, manifest.fingerprint, manifest.options, chunk) for chunk in chunks]
+    jobs = [
+        (key, manifest.fingerprint, manifest.election, manifest.options, chunk) for chunk in chunks
+    ]
     if workers > 1 and len(chunks) > 1:
         with ProcessPoolExecutor(workers) as pool:
             results = list(pool.map(_verify_chunk, jobs))
@@ -272,7 +346,8 @@ def verify_ballots(
 def tally_ciphertexts(
     manifest: Manifest, casts: Sequence[Cast]
 ) -> dict[TallyKey, Ciphertext | None]:
-    """The weighted tally of ``casts`` (all assumed valid), in this process."""
+    """The weighted tally of ``casts`` (the counted ballots, all assumed valid), in this
+    process."""
     failures, tally = verify_ballots(manifest, casts, workers=1)
     if failures:
         raise ProofError(f"ballot {min(failures)} is invalid: {failures[min(failures)]}")
@@ -410,7 +485,11 @@ def verify_record(
     workers: int | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> VerificationReport:
-    """Re-verify an election from its public record alone."""
+    """Re-verify an election from its public record alone.
+
+    ``casts`` are every ballot on the ledger in ledger order; each unit's last one counts.
+    Every counted ballot must carry a valid signature by its unit's published credential.
+    """
     report = VerificationReport()
     for dealing in manifest.dealings:
         try:
@@ -419,26 +498,52 @@ def verify_record(
         except ProofError as exc:
             report.check(False, f"trustee {dealing.index}: {exc}")
     refs = {u.ref for u in manifest.units}
-    seen: set[bytes] = set()
+    holders = [c.unit_ref for c in manifest.credentials]
+    report.check(
+        len(holders) == len(set(holders)) and set(holders) <= refs,
+        f"credential list: {len(manifest.credentials)} of {len(manifest.units)} units hold a "
+        "voting credential, one each, fixed before the vote opened",
+    )
+    seen_trackers: set[bytes] = set()
     for i, cast in enumerate(casts):
+        unit = cast.unit_ref.hex()
         if cast.unit_ref not in refs:
-            report.check(False, f"ballot {i}: unit {cast.unit_ref.hex()[:16]}… is not on the roll")
-        if cast.unit_ref in seen:
-            report.check(False, f"ballot {i}: a second ballot for one unit")
-        seen.add(cast.unit_ref)
-        if trackers is not None and trackers[i] != cast.tracker:
-            report.check(False, f"ballot {i}: SM3 of the ciphertext is not the ledger's tracker")
+            report.check(False, f"ballot {i}: unit {unit} is not on the roll")
+        tracker = cast.tracker
+        if trackers is not None and trackers[i] != tracker:
+            report.check(
+                False, f"ballot {i} of unit {unit}: its tracker is not the SM3 of the ciphertext"
+            )
+        if tracker in seen_trackers:
+            report.check(False, f"ballot {i} of unit {unit}: replays an earlier ballot")
+        seen_trackers.add(tracker)
     if not report.ok:
         return report
-    failures, tally = verify_ballots(manifest, casts, workers=workers, progress=progress)
-    report.ballots_verified = len(casts) - len(failures)
+    counted_index = last_ballots(casts)
+    counted = [casts[i] for i in counted_index]
+    report.check(
+        True,
+        f"{len(casts)} ballots on the ledger; each unit's last counts: {len(counted)} counted, "
+        f"{len(casts) - len(counted)} superseded by a later ballot of the same unit",
+    )
+    failures, tally = verify_ballots(manifest, counted, workers=workers, progress=progress)
+    report.ballots_verified = len(counted) - len(failures)
     for index, reason in sorted(failures.items()):
-        report.check(False, f"ballot {index} ({casts[index].tracker.hex()[:16]}…): {reason}")
-    report.check(not failures, f"{report.ballots_verified} of {len(casts)} ballots' proofs hold")
+        cast = counted[index]
+        report.check(
+            False,
+            f"ballot {counted_index[index]} of unit {cast.unit_ref.hex()} "
+            f"(tracker {cast.tracker.hex()[:16]}…): {reason}",
+        )
+    report.check(
+        not failures,
+        f"{report.ballots_verified} of {len(counted)} counted ballots: signed by the unit's "
+        "credential, proofs hold",
+    )
     if result is None:
         report.check(True, "no tally published yet")
         return report
-    report.check(result.cast_count == len(casts), f"tally covers {result.cast_count} ballots")
+    report.check(result.cast_count == len(counted), f"tally covers {result.cast_count} ballots")
     eligible_area, eligible_heads = manifest.eligible()
     for k, ct in sorted(tally.items()):
         claimed = result.counts.get(k)

@@ -1,9 +1,11 @@
 """``wuye votes verify``: re-verify an election from the ledger alone.
 
-Checks that the ledger's commitments in Ballots are the SM3 trackers of the
-ciphertexts in ElectionRecord, that the roll matches what Ballots registered,
-then every ballot's proofs, the weighted homomorphic tally, the trustees'
-decryption proofs, and Article 278 applied to the counts.
+Checks that the manifest (roll and credential list included) is the one Ballots
+registered, that the ledger's commitments in Ballots are the SM3 trackers of each
+unit's last ballot in ElectionRecord, that the roll matches what Ballots
+registered, then every counted ballot's credential signature and proofs, the
+weighted homomorphic tally, the trustees' decryption proofs, and Article 278
+applied to the counts.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from collections.abc import Callable
 from web3 import Web3
 
 from wuye.ledger.votes.chain import ElectionRef, OnChainRecord, fetch_record
-from wuye.ledger.votes.tally import VerificationReport, verify_record
+from wuye.ledger.votes.tally import VerificationReport, last_ballots, verify_record
 
 
 def verify_on_chain(
@@ -32,12 +34,19 @@ def verify_on_chain(
         f"roll: {len(manifest.units)} units, area {eligible_area / 100:.2f} m², "
         "as registered in Ballots",
     )
-    committed_ok = len(record.committed) == len(record.casts) == record.cast_count and all(
-        record.committed.get(c.unit_ref) == c.tracker for c in record.casts
+    report.check(
+        record.subject == manifest.fingerprint,
+        "manifest, roll and credential list are the ones registered in Ballots "
+        f"(fingerprint {manifest.fingerprint.hex()[:16]}…)",
+    )
+    counted = [record.casts[i] for i in last_ballots(record.casts)]
+    committed_ok = len(record.committed) == len(counted) == record.cast_count and all(
+        record.committed.get(c.unit_ref) == c.tracker for c in counted
     )
     report.check(
         committed_ok,
-        f"{len(record.casts)} ballots; each one's SM3 tracker is the commitment in Ballots",
+        f"{len(counted)} units voted; each one's last ballot's SM3 tracker is its commitment "
+        "in Ballots",
     )
     inner = verify_record(
         manifest,

@@ -16,6 +16,9 @@ from wuye.ledger.votes.models import (
     CastIn,
     ConfirmIn,
     ConfirmKeyIn,
+    CredentialIn,
+    CredentialOut,
+    CredentialsIn,
     DealingIn,
     Election,
     ElectionIn,
@@ -137,6 +140,49 @@ def set_trustees(
 ) -> object:
     return service.set_trustees(
         session=ctx.session, election_id=election_id, dealings=trustees_in.dealings
+    )
+
+
+@router.get(
+    "/elections/{election_id}/credentials",
+    response_model=list[CredentialOut],
+    summary="投票凭证公钥名单 / Units and their voting credentials' public keys",
+)
+def list_credentials(election_id: str, ctx: Context = scoped("votes:manage")) -> object:
+    return service.credentials(session=ctx.session, election_id=election_id)
+
+
+@router.post(
+    "/elections/{election_id}/credentials",
+    status_code=status.HTTP_201_CREATED,
+    summary="凭证机构提交公钥名单 / A credential authority's public list (letters' keys)",
+)
+def post_credentials(
+    election_id: str, credentials_in: CredentialsIn, ctx: Context = scoped("votes:manage")
+) -> dict[str, int]:
+    count = service.register_authority_credentials(
+        session=ctx.session, election_id=election_id, credentials_in=credentials_in
+    )
+    return {"registered": count}
+
+
+@router.put(
+    "/elections/{election_id}/units/{unit_id}/credential",
+    response_model=CredentialOut,
+    summary="业主登记本机生成的投票凭证公钥 / The owner's device registers its credential",
+)
+def put_credential(
+    election_id: str,
+    unit_id: str,
+    credential_in: CredentialIn,
+    ctx: Context = scoped("votes:cast"),
+) -> object:
+    return service.register_owner_credential(
+        session=ctx.session,
+        election_id=election_id,
+        unit_id=unit_id,
+        credential_in=credential_in,
+        principal=ctx.principal,
     )
 
 

@@ -7,17 +7,23 @@
         the tally's decryption shares. Casting here also casts in Ballots, with
         the ballot's SM3 tracker as its commitment, so one transaction both
         counts the unit as having voted and keeps the ciphertext retrievable.
-        SM3 is not available in the EVM: verifiers check off-chain that each
-        tracker is the SM3 of the ballot logged with it.
+        Each ballot is logged with the voter's SM2 signature under the unit's
+        credential, published (kind 4) before the vote opens. The manifest,
+        roll and credential list can be published only while the ballot is
+        being registered: once it opens they are fixed. SM3 and SM2 are not
+        available in the EVM: verifiers check off-chain that each tracker is
+        the SM3 of the ballot logged with it and that its signature verifies.
 """
 
 interface Ballots:
     def cast(ballot_id: uint256, unit: bytes32, commitment: bytes32): nonpayable
+    def status_of(ballot_id: uint256) -> uint8: view
 
 interface Permissions:
     def has_role(account: address, role_bits: uint256) -> bool: view
 
 ROLE_BALLOT_OFFICER: constant(uint256) = 16
+KIND_RESULT: constant(uint256) = 3
 
 ballots: public(Ballots)
 permissions: public(Permissions)
@@ -32,6 +38,7 @@ event BallotPublished:
     unit: indexed(bytes32)
     tracker: bytes32
     ballot: Bytes[4096]
+    signature: Bytes[80]
 
 
 @deploy
@@ -48,11 +55,13 @@ def _officer():
 @external
 def publish(ballot_id: uint256, kind: uint256, data: Bytes[24576]):
     self._officer()
+    if kind != KIND_RESULT:
+        assert staticcall self.ballots.status_of(ballot_id) == 0, "election already open: its manifest, roll and credentials are fixed"
     log Published(ballot_id=ballot_id, kind=kind, data=data)
 
 
 @external
-def cast(ballot_id: uint256, unit: bytes32, tracker: bytes32, ballot: Bytes[4096]):
+def cast(ballot_id: uint256, unit: bytes32, tracker: bytes32, ballot: Bytes[4096], signature: Bytes[80]):
     self._officer()
     extcall self.ballots.cast(ballot_id, unit, tracker)
-    log BallotPublished(ballot_id=ballot_id, unit=unit, tracker=tracker, ballot=ballot)
+    log BallotPublished(ballot_id=ballot_id, unit=unit, tracker=tracker, ballot=ballot, signature=signature)

@@ -1,6 +1,7 @@
 // Ballot encryption in the voter's browser: exponential ElGamal on the SM2 curve with
 // the same proofs and byte encodings as wuye/ledger/votes/{elgamal,zkp,ballot}.py, so the
-// platform only ever receives a ciphertext. BigInt affine arithmetic; SM3 (GB/T 32905).
+// platform only ever receives a ciphertext; and the owner's voting credential, an SM2 key
+// made and kept here, that signs the ballot. BigInt affine arithmetic; SM3 (GB/T 32905).
 "use strict";
 (function (root) {
   const P = 0xFFFFFFFEFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF00000000FFFFFFFFFFFFFFFFn;
@@ -163,6 +164,46 @@
       return hex(enc(ct.alpha)) === c.alpha && hex(enc(ct.beta)) === c.beta;
     });
   }
-  const api = { encryptBallot, auditBallot, sm3: (b) => hex(sm3(b)) };
+  // -- Voting credentials (wuye/ledger/votes/credentials.py): an SM2 key made here, in
+  // the owner's browser; only its public half ever leaves the page.
+  const B = 0x28E9FA9E9D9F5E344D5A9E4BCF6509A7F39789F515AB8F92DDBCBD414D940E93n;
+  const publicKeyOf = (privateKeyHex) => hex(enc(mul(BigInt("0x" + privateKeyHex), G)));
+  function generateCredential() {
+    let d = randomScalar();
+    while (d >= N - 1n) d = randomScalar(); // GB/T 32918.1, 6.1: d in [1, n-2]
+    return { privateKey: sh(d), publicKey: publicKeyOf(sh(d)) };
+  }
+  // Z_A = SM3(ENTL_A || ID_A || a || b || x_G || y_G || x_A || y_A), GB/T 32918.2, 5.5.
+  function zValue(uid, pub) {
+    const entl = new Uint8Array(2); new DataView(entl.buffer).setUint16(0, uid.length * 8);
+    return sm3(concat([entl, uid, int32(A), int32(B), int32(G[0]), int32(G[1]), int32(pub[0]), int32(pub[1])]));
+  }
+  function derInteger(k) {
+    let h = k.toString(16); if (h.length % 2) h = "0" + h;
+    let b = unhex(h); if (b[0] & 0x80) b = concat([Uint8Array.of(0), b]);
+    return concat([Uint8Array.of(2, b.length), b]);
+  }
+  // SM2 signature (GB/T 32918.2, 6.1) as DER SEQUENCE { r, s } (GM/T 0009, 7.3).
+  function sm2Sign(d, uid, message) {
+    const e = BigInt("0x" + hex(sm3(concat([zValue(uid, mul(d, G)), message]))));
+    for (;;) {
+      const k = randomScalar();
+      const r = mod(e + mul(k, G)[0], N);
+      if (r === 0n || r + k === N) continue;
+      const s = mod(inv(1n + d, N) * (k - r * d), N);
+      if (s === 0n) continue;
+      const body = concat([derInteger(r), derInteger(s)]);
+      return concat([Uint8Array.of(0x30, body.length), body]);
+    }
+  }
+  // The ballot's signature: over SM3("wuye-ballot-signature-v1" || fingerprint || unit || tracker),
+  // with the user ID "wuye-vote:<election>".
+  function signBallot(privateKeyHex, election, fingerprintHex, unitRefHex, trackerHex) {
+    const message = sm3(concat([utf8("wuye-ballot-signature-v1"), unhex(fingerprintHex),
+      unhex(unitRefHex), unhex(trackerHex)]));
+    return hex(sm2Sign(BigInt("0x" + privateKeyHex), utf8("wuye-vote:" + election), message));
+  }
+  const api = { encryptBallot, auditBallot, generateCredential, publicKeyOf, signBallot,
+                sm3: (b) => hex(sm3(b)) };
   if (typeof module !== "undefined") module.exports = api; else root.WuyeBallot = api;
 })(typeof window !== "undefined" ? window : globalThis);
