@@ -120,11 +120,13 @@ def test_fund_pays_a_project_only_once_an_approved_vote_of_its_estate_authorises
     rejected = _ballot(w3, ballots, officer, 0, approved=False)
     foreign = _ballot(w3, ballots, officer, 0, approved=True, estate=OTHER_ESTATE)
     too_small = _ballot(w3, ballots, officer, 29_999, approved=True)
-    approved = _ballot(w3, ballots, officer, 0, approved=True)
+    no_amount = _ballot(w3, ballots, officer, 0, approved=True)
+    approved = _ballot(w3, ballots, officer, 30_000, approved=True)
     for ballot_id, reason in (
         (rejected, "ballot not approved"),
         (foreign, "ballot is for another estate"),
         (too_small, "budget exceeds the approved amount"),
+        (no_amount, "the vote authorised no amount"),
     ):
         with pytest.raises(ContractLogicError, match=reason):
             fund.functions.approve(project, ballot_id).call({"from": manager.address})
@@ -168,7 +170,8 @@ def test_fund_emergency_repair_needs_reason_and_evidence_and_common_income_its_n
         manager,
         fund.functions.pay(project, 1, 202501, UNITS[:2], [5, 5], admin.address, b"i" * 32),
     )
-    call(w3, manager, fund.functions.ratify(project, _ballot(w3, ballots, officer, 0, True)))
+    ratifying = _ballot(w3, ballots, officer, 10**9, True)
+    call(w3, manager, fund.functions.ratify(project, ratifying))
     assert fund.functions.projects(project).call()[5] == 4  # ratified
     with pytest.raises(ContractLogicError, match="period must be yyyymm"):
         fund.functions.record_common(ESTATE, 202513, 1, True, 5, b"c" * 32).call(

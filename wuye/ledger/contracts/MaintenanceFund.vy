@@ -234,8 +234,10 @@ def _check_ballot(project_id: uint256, ballot_id: uint256):
     assert staticcall self.ballots.is_approved(ballot_id), "ballot not approved"
     assert staticcall self.ballots.estate_of(ballot_id) == p.estate, "ballot is for another estate"
     assert self.project_of_ballot[ballot_id] == 0, "ballot already used"
+    # The vote names the amount it authorises; a vote that named none authorises nothing.
     limit: uint256 = staticcall self.ballots.spend_limit_of(ballot_id)
-    assert limit == 0 or p.budget_fen <= limit, "budget exceeds the approved amount"
+    assert limit != 0, "the vote authorised no amount"
+    assert p.budget_fen <= limit, "budget exceeds the approved amount"
 
 
 @external

@@ -438,6 +438,7 @@ def request_vote(*, session: Session, project_id: str, vote_in: VoteIn) -> Any:
             title=title[:200],
             description=description,
             matter=MatterType.FUND_USE,
+            spend_limit_fen=project.budget_fen,
             threshold=vote_in.threshold,
             trustees=vote_in.trustees,
         ),

@@ -161,12 +161,22 @@ class Officer:
 
     # --- the election's life on the ledger --------------------------------
 
-    def register(self, record_address: str, manifest: Manifest, estate_ref: bytes) -> ElectionRef:
+    def register(
+        self,
+        record_address: str,
+        manifest: Manifest,
+        estate_ref: bytes,
+        *,
+        spend_limit_fen: int = 0,
+    ) -> ElectionRef:
         """Register the roll in Ballots, publish the manifest, the roll and the credential
-        list, and open the vote (after which ElectionRecord accepts none of them again)."""
+        list, and open the vote (after which ElectionRecord accepts none of them again).
+        ``spend_limit_fen`` is the most of the maintenance fund an approval authorises."""
         record = self.record(record_address)
         ballots = self.ballots(record.functions.ballots().call())
-        receipt = self.send(ballots.functions.register(estate_ref, manifest.fingerprint, 0))
+        receipt = self.send(
+            ballots.functions.register(estate_ref, manifest.fingerprint, spend_limit_fen)
+        )
         ballot_id = ballots.events.BallotRegistered().process_receipt(receipt)[0].args.ballot_id
         pending = []
         units = manifest.units

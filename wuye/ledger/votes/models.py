@@ -8,6 +8,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     Enum,
     ForeignKey,
@@ -53,6 +54,8 @@ class Election(Base, TenantScoped, Timestamped):
     )
     threshold: Mapped[int] = mapped_column(Integer, nullable=False)
     trustee_count: Mapped[int] = mapped_column(Integer, nullable=False)
+    #: The most of the maintenance fund the vote authorises (fen); Ballots.spend_limit_of.
+    spend_limit_fen: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)
     #: The unit roll (ref ‖ area ‖ group per unit), fixed at creation.
     roll: Mapped[bytes] = mapped_column(LargeBinary, nullable=False)
     #: unit id -> roll ref, as JSON, so casting finds a unit's reference.
@@ -179,6 +182,11 @@ class ElectionIn(BaseModel):
     matter: MatterType
     threshold: Annotated[int, Field(ge=1, le=15, description="k of n trustees")] = 2
     trustees: Annotated[int, Field(ge=1, le=15, description="n trustees")] = 3
+    spend_limit_fen: Annotated[int, Field(ge=0, le=10**13)] = Field(
+        0,
+        description="表决批准动用的维修资金上限（分），记入账本 / the most of the maintenance "
+        "fund the vote authorises, in fen, recorded on the ledger; 0 for other matters",
+    )
 
 
 class ElectionOut(BaseModel):
@@ -192,6 +200,7 @@ class ElectionOut(BaseModel):
     status: ElectionStatus
     threshold: int
     trustee_count: int
+    spend_limit_fen: int
     fingerprint: str
     ledger_ref: str
     approved: bool | None

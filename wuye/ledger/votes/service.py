@@ -149,6 +149,7 @@ def create_election(*, session: Session, election_in: ElectionIn) -> Election:
         matter=election_in.matter,
         threshold=election_in.threshold,
         trustee_count=election_in.trustees,
+        spend_limit_fen=election_in.spend_limit_fen,
         roll=encode_units(roll),
         unit_refs=json.dumps({u.id: unit_ref(u.id).hex() for u in units}),
     )
@@ -367,7 +368,10 @@ def open_election(*, session: Session, election_id: str, ledger: VotesLedger) ->
     manifest = manifest_of(election)
     election.fingerprint = manifest.fingerprint.hex()
     ref = ledger.officer.register(
-        ledger.record_address, manifest, sm3_hash(b"wuye-estate:" + election.estate_id.encode())
+        ledger.record_address,
+        manifest,
+        sm3_hash(b"wuye-estate:" + election.estate_id.encode()),
+        spend_limit_fen=election.spend_limit_fen,
     )
     election.ledger_ref = str(ref)
     election.ballots_contract = (
