@@ -34,19 +34,57 @@ SAMPLE_BODIES = {
     "DispatchIn": {},
     "PromotionReviewIn": {"approve": False},
     "TrusteesIn": {"dealings": []},
-    "CastIn": {"unit_id": "{owner_id}", "owner_id": "{owner_id}", "ballot": {}},
+    "CastIn": {
+        "unit_id": "{owner_id}",
+        "owner_id": "{owner_id}",
+        "ballot": {},
+        "signature": "00" * 16,
+    },
     "ProxyCastIn": {
         "unit_id": "{owner_id}",
         "owner_id": "{owner_id}",
         "ballot": {},
+        "signature": "00" * 16,
         "authorisation_base64": "c2lnbmVk",
     },
+    "CredentialIn": {"public_key": "04" + "11" * 64},
+    "CredentialsIn": {"authority": "居委会", "credentials": {}},
     "SharesIn": {"index": 1, "shares": {}},
+    "NominateIn": {"nominee_id": "{owner_id}", "owner_id": "{owner_id}"},
+    "ConfirmIn": {"owner_id": "{owner_id}"},
+    "TransportKeyIn": {"transport_key": "04" + "11" * 64},
+    "DealingIn": {"dealing": {}, "encrypted_shares": {}},
+    "ConfirmKeyIn": {"proof": {}},
+    "ComplaintResolutionIn": {"resolution": "已处理"},
+    "CommandIn": {"name": "ping"},
+    "PeriodIn": {"period": 202601},
+    "InterestIn": {"period": 202601, "amount_fen": 100},
+    "CommonPartIn": {"period": 202601, "category": "parking", "amount_fen": 100},
+    "ProjectIn": {
+        "title": "修",
+        "common_part": "电梯",
+        "contractor": "某公司",
+        "budget_fen": 100,
+        "unit_ids": ["{owner_id}"],
+    },
+    "VoteIn": {},
+    "EmergencyIn": {"reason": "爆管", "evidence": [{"name": "a", "sm3": "0" * 64}]},
+    "PaymentIn": {
+        "period": 202601,
+        "amount_fen": 1,
+        "invoice_no": "F1",
+        "invoice_sm3": "0" * 64,
+        "payee": "0x" + "ab" * 20,
+    },
+    "CityRateIn": {"city": "杭州", "deposit_fen_per_m2": 8000},
+    "BillPaymentIn": {"amount_fen": 1, "method": "cash"},
+    "BillCancelIn": {"reason": "开错了"},
 }
-#: Routes served to the host firm only: another tenant's principal gets 403.
-HOST_ONLY = re.compile(r"^/api/v1/admin/")
-#: Public routes with no tenant data (onboarding applications are the applicant's own).
-PUBLIC = re.compile(r"^/api/v1/onboarding/")
+#: Routes served to the host firm (or to regulators) only: another tenant's principal gets 403.
+HOST_ONLY = re.compile(r"^/api/v1/(admin|regulator)/")
+#: Public routes with no tenant data (onboarding applications are the applicant's own;
+#: published credit scores are public disclosure).
+PUBLIC = re.compile(r"^/api/v1/(onboarding|credit/public)/")
 
 
 def _graph(client, headers) -> dict[str, str]:
@@ -68,14 +106,51 @@ def _graph(client, headers) -> dict[str, str]:
         "/api/v1/devices", {"estate_id": ids["estate_id"], "code": "G-1", "type": "water_pump"}
     )
     ids["alarm_id"] = _alarm_from_telemetry(client, headers, ids["device_id"])
+    ids["command_id"] = post(f"/api/v1/devices/{ids['device_id']}/commands", {"name": "ping"})
     ids["work_order_id"] = post(
         "/api/v1/workorders", {"estate_id": ids["estate_id"], "title": "巡检", "dispatch": False}
+    )
+    ids["complaint_id"] = post(
+        "/api/v1/credit/complaints", {"estate_id": ids["estate_id"], "staff_id": ids["staff_id"]}
     )
     ids["election_id"] = post(
         "/api/v1/elections",
         {"estate_id": ids["estate_id"], "title": "表决", "matter": "other_major"},
     )
+    ids["bill_id"] = post(
+        "/api/v1/bills",
+        {"unit_id": ids["unit_id"], "kind": "property_fee", "period": "2026-Q1",
+         "amount_fen": 45000, "due_date": "2026-03-31"},
+    )  # fmt: skip
+    ids["index"] = "1"  # a trustee number: the election above decides whose it is
+    ids["project_id"] = _fund_project(client, ids["estate_id"])
     return ids
+
+
+def _fund_project(client, estate_id) -> str:
+    """A repair project row of the estate's tenant (no ledger needed to be refused it)."""
+    from wuye.ledger.fund.models import FundProject, ProjectStatus
+    from wuye.platform.db import Scope
+    from wuye.platform.estates.models import Estate
+
+    db = client.app.state.db
+    with db.transaction(Scope.for_host()) as session:
+        tenant_id = session.get(Estate, estate_id).tenant_id
+    with db.transaction(Scope.tenant(tenant_id)) as session:
+        project = FundProject(
+            estate_id=estate_id,
+            title="电梯大修",
+            common_part="1幢电梯",
+            contractor="某公司",
+            budget_fen=100,
+            status=ProjectStatus.PROPOSED,
+            chain_project_id=0,
+            tx_hash="",
+            block_number=0,
+        )
+        session.add(project)
+        session.flush()
+        return project.id
 
 
 def _alarm_from_telemetry(client, headers, device_id) -> str:

@@ -22,9 +22,24 @@ TENANT_TABLES = [
     "adapter_links",
     "adapter_runs",
     "alarms",
+    "bill_payments",
+    "bills",
     "buildings",
+    "credit_adjustments",
+    "credit_complaints",
+    "credit_regulator_actions",
+    "credit_satisfaction_ratings",
+    "credit_scores",
+    "device_commands",
     "devices",
     "estates",
+    "fund_accounts",
+    "fund_city_rates",
+    "fund_common_parts",
+    "fund_entries",
+    "fund_movements",
+    "fund_project_shares",
+    "fund_projects",
     "learned_thresholds",
     "oauth_clients",
     "oauth_tokens",
@@ -35,17 +50,35 @@ TENANT_TABLES = [
     "sandbox_request_log",
     "signed_batches",
     "staff",
+    "telemetry_messages",
     "tenant_applications",
     "units",
     "users",
     "vote_ballots",
+    "vote_credentials",
     "vote_elections",
+    "vote_nominations",
     "work_order_events",
     "work_orders",
 ]
 
 
 def upgrade() -> None:
+    op.create_table(
+        "credit_regulator_accounts",
+        sa.Column("id", sa.String(length=32), nullable=False),
+        sa.Column("regulator", sa.String(length=100), nullable=False),
+        sa.Column("address", sa.String(length=42), nullable=False),
+        sa.Column("key_sealed", sa.LargeBinary(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_credit_regulator_accounts")),
+        sa.UniqueConstraint("regulator", name=op.f("uq_credit_regulator_accounts_regulator")),
+    )
+    with op.batch_alter_table("credit_regulator_accounts", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_credit_regulator_accounts_created_at"), ["created_at"], unique=False
+        )
+
     op.create_table(
         "login_throttles",
         sa.Column("key", sa.String(length=200), nullable=False),
@@ -70,6 +103,32 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_oauth_signing_keys_active"), ["active"], unique=False)
         batch_op.create_index(
             batch_op.f("ix_oauth_signing_keys_created_at"), ["created_at"], unique=False
+        )
+
+    op.create_table(
+        "owner_login_challenges",
+        sa.Column("id", sa.String(length=32), nullable=False),
+        sa.Column("phone_index", sa.String(length=64), nullable=False),
+        sa.Column("code_hash", sa.String(length=64), nullable=False),
+        sa.Column("client_id", sa.String(length=64), nullable=False),
+        sa.Column("browser_hash", sa.String(length=64), nullable=False),
+        sa.Column("ip_hash", sa.String(length=64), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("attempts", sa.Integer(), nullable=False),
+        sa.Column("verified_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("used_at", sa.DateTime(timezone=True), nullable=True),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_owner_login_challenges")),
+    )
+    with op.batch_alter_table("owner_login_challenges", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_owner_login_challenges_created_at"), ["created_at"], unique=False
+        )
+        batch_op.create_index(
+            batch_op.f("ix_owner_login_challenges_ip_hash"), ["ip_hash"], unique=False
+        )
+        batch_op.create_index(
+            batch_op.f("ix_owner_login_challenges_phone_index"), ["phone_index"], unique=False
         )
 
     op.create_table(
@@ -185,6 +244,80 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_adapter_runs_tenant_id"), ["tenant_id"], unique=False)
 
     op.create_table(
+        "credit_adjustments",
+        sa.Column("id", sa.String(length=32), nullable=False),
+        sa.Column("period", sa.String(length=7), nullable=False),
+        sa.Column("subject_ref", sa.String(length=64), nullable=False),
+        sa.Column("delta", sa.Integer(), nullable=False),
+        sa.Column("reason", sa.String(length=2000), nullable=False),
+        sa.Column("reason_digest", sa.String(length=64), nullable=False),
+        sa.Column("regulator", sa.String(length=100), nullable=False),
+        sa.Column("regulator_address", sa.String(length=42), nullable=False),
+        sa.Column("adjustment_id", sa.Integer(), nullable=False),
+        sa.Column("tx_hash", sa.String(length=66), nullable=False),
+        sa.Column("block_number", sa.Integer(), nullable=False),
+        sa.Column("tenant_id", sa.String(length=32), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["tenant_id"],
+            ["tenants.id"],
+            name=op.f("fk_credit_adjustments_tenant_id_tenants"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_credit_adjustments")),
+    )
+    with op.batch_alter_table("credit_adjustments", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_credit_adjustments_created_at"), ["created_at"], unique=False
+        )
+        batch_op.create_index(batch_op.f("ix_credit_adjustments_period"), ["period"], unique=False)
+        batch_op.create_index(
+            batch_op.f("ix_credit_adjustments_subject_ref"), ["subject_ref"], unique=False
+        )
+        batch_op.create_index(
+            batch_op.f("ix_credit_adjustments_tenant_id"), ["tenant_id"], unique=False
+        )
+
+    op.create_table(
+        "credit_scores",
+        sa.Column("id", sa.String(length=32), nullable=False),
+        sa.Column("period", sa.String(length=7), nullable=False),
+        sa.Column("subject_ref", sa.String(length=64), nullable=False),
+        sa.Column("subject_kind", sa.String(length=8), nullable=False),
+        sa.Column("subject_id", sa.String(length=32), nullable=False),
+        sa.Column("subject_name", sa.String(length=200), nullable=False),
+        sa.Column("score", sa.Integer(), nullable=False),
+        sa.Column("inputs", sa.Text(), nullable=False),
+        sa.Column("inputs_digest", sa.String(length=64), nullable=False),
+        sa.Column("batch_id", sa.Integer(), nullable=True),
+        sa.Column("tx_hash", sa.String(length=66), nullable=True),
+        sa.Column("block_number", sa.Integer(), nullable=True),
+        sa.Column("published_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("tenant_id", sa.String(length=32), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["tenant_id"],
+            ["tenants.id"],
+            name=op.f("fk_credit_scores_tenant_id_tenants"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_credit_scores")),
+        sa.UniqueConstraint("period", "subject_ref", name=op.f("uq_credit_scores_period")),
+    )
+    with op.batch_alter_table("credit_scores", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_credit_scores_created_at"), ["created_at"], unique=False
+        )
+        batch_op.create_index(batch_op.f("ix_credit_scores_period"), ["period"], unique=False)
+        batch_op.create_index(
+            batch_op.f("ix_credit_scores_subject_id"), ["subject_id"], unique=False
+        )
+        batch_op.create_index(
+            batch_op.f("ix_credit_scores_subject_ref"), ["subject_ref"], unique=False
+        )
+        batch_op.create_index(batch_op.f("ix_credit_scores_tenant_id"), ["tenant_id"], unique=False)
+
+    op.create_table(
         "estates",
         sa.Column("id", sa.String(length=32), nullable=False),
         sa.Column("code", sa.String(length=64), nullable=False),
@@ -210,6 +343,31 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_estates_created_at"), ["created_at"], unique=False)
         batch_op.create_index(batch_op.f("ix_estates_name"), ["name"], unique=False)
         batch_op.create_index(batch_op.f("ix_estates_tenant_id"), ["tenant_id"], unique=False)
+
+    op.create_table(
+        "fund_city_rates",
+        sa.Column("id", sa.String(length=32), nullable=False),
+        sa.Column("city", sa.String(length=64), nullable=False),
+        sa.Column("deposit_fen_per_m2", sa.Integer(), nullable=False),
+        sa.Column("threshold_bp", sa.Integer(), nullable=False),
+        sa.Column("tenant_id", sa.String(length=32), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["tenant_id"],
+            ["tenants.id"],
+            name=op.f("fk_fund_city_rates_tenant_id_tenants"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_fund_city_rates")),
+        sa.UniqueConstraint("tenant_id", "city", name=op.f("uq_fund_city_rates_tenant_id")),
+    )
+    with op.batch_alter_table("fund_city_rates", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_fund_city_rates_created_at"), ["created_at"], unique=False
+        )
+        batch_op.create_index(
+            batch_op.f("ix_fund_city_rates_tenant_id"), ["tenant_id"], unique=False
+        )
 
     op.create_table(
         "oauth_clients",
@@ -426,43 +584,6 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_tenant_applications_status"), ["status"], unique=False)
 
     op.create_table(
-        "users",
-        sa.Column("id", sa.String(length=32), nullable=False),
-        sa.Column("tenant_id", sa.String(length=32), nullable=False),
-        sa.Column("username", sa.String(length=100), nullable=False),
-        sa.Column("display_name", sa.String(length=200), nullable=False),
-        sa.Column("password_hash", sa.String(length=200), nullable=False),
-        sa.Column(
-            "role",
-            sa.Enum(
-                "HOST_ADMIN",
-                "TENANT_ADMIN",
-                "TENANT_STAFF",
-                "OWNER",
-                "REGULATOR",
-                "DEVELOPER",
-                name="role",
-                native_enum=False,
-                length=16,
-            ),
-            nullable=False,
-        ),
-        sa.Column("active", sa.Boolean(), nullable=False),
-        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["tenant_id"],
-            ["tenants.id"],
-            name=op.f("fk_users_tenant_id_tenants"),
-            ondelete="CASCADE",
-        ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_users")),
-        sa.UniqueConstraint("username", name=op.f("uq_users_username")),
-    )
-    with op.batch_alter_table("users", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_users_created_at"), ["created_at"], unique=False)
-        batch_op.create_index(batch_op.f("ix_users_tenant_id"), ["tenant_id"], unique=False)
-
-    op.create_table(
         "buildings",
         sa.Column("id", sa.String(length=32), nullable=False),
         sa.Column("estate_id", sa.String(length=32), nullable=False),
@@ -489,6 +610,372 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_buildings_created_at"), ["created_at"], unique=False)
         batch_op.create_index(batch_op.f("ix_buildings_estate_id"), ["estate_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_buildings_tenant_id"), ["tenant_id"], unique=False)
+
+    op.create_table(
+        "fund_common_parts",
+        sa.Column("id", sa.String(length=32), nullable=False),
+        sa.Column("estate_id", sa.String(length=32), nullable=False),
+        sa.Column("period", sa.Integer(), nullable=False),
+        sa.Column(
+            "category",
+            sa.Enum(
+                "PARKING",
+                "ADVERTISING",
+                "LEASING",
+                "OTHER",
+                name="commoncategory",
+                native_enum=False,
+                length=16,
+            ),
+            nullable=False,
+        ),
+        sa.Column("income", sa.Boolean(), nullable=False),
+        sa.Column("amount_fen", sa.BigInteger(), nullable=False),
+        sa.Column("description", sa.String(length=300), nullable=False),
+        sa.Column("chain_id", sa.Integer(), nullable=False),
+        sa.Column("tx_hash", sa.String(length=66), nullable=False),
+        sa.Column("block_number", sa.Integer(), nullable=False),
+        sa.Column("tenant_id", sa.String(length=32), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["estate_id"],
+            ["estates.id"],
+            name=op.f("fk_fund_common_parts_estate_id_estates"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["tenant_id"],
+            ["tenants.id"],
+            name=op.f("fk_fund_common_parts_tenant_id_tenants"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_fund_common_parts")),
+    )
+    with op.batch_alter_table("fund_common_parts", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_fund_common_parts_created_at"), ["created_at"], unique=False
+        )
+        batch_op.create_index(
+            batch_op.f("ix_fund_common_parts_estate_id"), ["estate_id"], unique=False
+        )
+        batch_op.create_index(batch_op.f("ix_fund_common_parts_period"), ["period"], unique=False)
+        batch_op.create_index(
+            batch_op.f("ix_fund_common_parts_tenant_id"), ["tenant_id"], unique=False
+        )
+
+    op.create_table(
+        "staff",
+        sa.Column("id", sa.String(length=32), nullable=False),
+        sa.Column("name", sa.String(length=100), nullable=False),
+        sa.Column("title", sa.String(length=100), nullable=False),
+        sa.Column("skills", sa.JSON(), nullable=False),
+        sa.Column("estate_id", sa.String(length=32), nullable=True),
+        sa.Column("latitude", sa.Double(), nullable=True),
+        sa.Column("longitude", sa.Double(), nullable=True),
+        sa.Column("on_duty", sa.Boolean(), nullable=False),
+        sa.Column("tenant_id", sa.String(length=32), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["estate_id"],
+            ["estates.id"],
+            name=op.f("fk_staff_estate_id_estates"),
+            ondelete="SET NULL",
+        ),
+        sa.ForeignKeyConstraint(
+            ["tenant_id"],
+            ["tenants.id"],
+            name=op.f("fk_staff_tenant_id_tenants"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_staff")),
+    )
+    with op.batch_alter_table("staff", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_staff_created_at"), ["created_at"], unique=False)
+        batch_op.create_index(batch_op.f("ix_staff_estate_id"), ["estate_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_staff_name"), ["name"], unique=False)
+        batch_op.create_index(batch_op.f("ix_staff_tenant_id"), ["tenant_id"], unique=False)
+
+    op.create_table(
+        "users",
+        sa.Column("id", sa.String(length=32), nullable=False),
+        sa.Column("tenant_id", sa.String(length=32), nullable=False),
+        sa.Column("username", sa.String(length=100), nullable=False),
+        sa.Column("display_name", sa.String(length=200), nullable=False),
+        sa.Column("password_hash", sa.String(length=200), nullable=False),
+        sa.Column(
+            "role",
+            sa.Enum(
+                "HOST_ADMIN",
+                "TENANT_ADMIN",
+                "TENANT_STAFF",
+                "OWNER",
+                "REGULATOR",
+                "DEVELOPER",
+                name="role",
+                native_enum=False,
+                length=16,
+            ),
+            nullable=False,
+        ),
+        sa.Column("active", sa.Boolean(), nullable=False),
+        sa.Column("owner_id", sa.String(length=32), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["owner_id"], ["owners.id"], name=op.f("fk_users_owner_id_owners"), ondelete="CASCADE"
+        ),
+        sa.ForeignKeyConstraint(
+            ["tenant_id"],
+            ["tenants.id"],
+            name=op.f("fk_users_tenant_id_tenants"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_users")),
+        sa.UniqueConstraint("username", name=op.f("uq_users_username")),
+    )
+    with op.batch_alter_table("users", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_users_created_at"), ["created_at"], unique=False)
+        batch_op.create_index(batch_op.f("ix_users_owner_id"), ["owner_id"], unique=True)
+        batch_op.create_index(batch_op.f("ix_users_tenant_id"), ["tenant_id"], unique=False)
+
+    op.create_table(
+        "vote_elections",
+        sa.Column("id", sa.String(length=32), nullable=False),
+        sa.Column("estate_id", sa.String(length=32), nullable=False),
+        sa.Column("title", sa.String(length=200), nullable=False),
+        sa.Column("description", sa.Text(), nullable=False),
+        sa.Column(
+            "matter",
+            sa.Enum(
+                "RULES_OF_PROCEDURE",
+                "MANAGEMENT_STATUTE",
+                "COMMITTEE",
+                "PROPERTY_MANAGER",
+                "FUND_USE",
+                "FUND_RAISING",
+                "REBUILDING",
+                "COMMON_PARTS_USE",
+                "OTHER_MAJOR",
+                name="mattertype",
+                native_enum=False,
+                length=32,
+            ),
+            nullable=False,
+        ),
+        sa.Column(
+            "status",
+            sa.Enum(
+                "DRAFT",
+                "READY",
+                "OPEN",
+                "CLOSED",
+                "DECIDED",
+                name="electionstatus",
+                native_enum=False,
+                length=16,
+            ),
+            nullable=False,
+        ),
+        sa.Column("threshold", sa.Integer(), nullable=False),
+        sa.Column("trustee_count", sa.Integer(), nullable=False),
+        sa.Column("spend_limit_fen", sa.BigInteger(), nullable=False),
+        sa.Column("roll", sa.LargeBinary(), nullable=False),
+        sa.Column("unit_refs", sa.Text(), nullable=False),
+        sa.Column("dealings", sa.Text(), nullable=False),
+        sa.Column("ceremony", sa.Text(), nullable=False),
+        sa.Column("fingerprint", sa.String(length=64), nullable=False),
+        sa.Column("ledger_ref", sa.String(length=80), nullable=False),
+        sa.Column("ballots_contract", sa.String(length=42), nullable=False),
+        sa.Column("credential_list", sa.LargeBinary(), nullable=False),
+        sa.Column("tally", sa.Text(), nullable=False),
+        sa.Column("shares", sa.Text(), nullable=False),
+        sa.Column("result", sa.Text(), nullable=False),
+        sa.Column("approved", sa.Boolean(), nullable=True),
+        sa.Column("tenant_id", sa.String(length=32), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["estate_id"],
+            ["estates.id"],
+            name=op.f("fk_vote_elections_estate_id_estates"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["tenant_id"],
+            ["tenants.id"],
+            name=op.f("fk_vote_elections_tenant_id_tenants"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_vote_elections")),
+    )
+    with op.batch_alter_table("vote_elections", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_vote_elections_created_at"), ["created_at"], unique=False
+        )
+        batch_op.create_index(
+            batch_op.f("ix_vote_elections_estate_id"), ["estate_id"], unique=False
+        )
+        batch_op.create_index(batch_op.f("ix_vote_elections_status"), ["status"], unique=False)
+        batch_op.create_index(
+            batch_op.f("ix_vote_elections_tenant_id"), ["tenant_id"], unique=False
+        )
+
+    op.create_table(
+        "credit_regulator_actions",
+        sa.Column("id", sa.String(length=32), nullable=False),
+        sa.Column("kind", sa.String(length=16), nullable=False),
+        sa.Column("severity", sa.Integer(), nullable=False),
+        sa.Column("staff_id", sa.String(length=32), nullable=True),
+        sa.Column("decided_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("document_no", sa.String(length=100), nullable=False),
+        sa.Column("description", sa.String(length=2000), nullable=False),
+        sa.Column("regulator", sa.String(length=100), nullable=False),
+        sa.Column("tenant_id", sa.String(length=32), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["staff_id"],
+            ["staff.id"],
+            name=op.f("fk_credit_regulator_actions_staff_id_staff"),
+            ondelete="SET NULL",
+        ),
+        sa.ForeignKeyConstraint(
+            ["tenant_id"],
+            ["tenants.id"],
+            name=op.f("fk_credit_regulator_actions_tenant_id_tenants"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_credit_regulator_actions")),
+    )
+    with op.batch_alter_table("credit_regulator_actions", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_credit_regulator_actions_created_at"), ["created_at"], unique=False
+        )
+        batch_op.create_index(
+            batch_op.f("ix_credit_regulator_actions_staff_id"), ["staff_id"], unique=False
+        )
+        batch_op.create_index(
+            batch_op.f("ix_credit_regulator_actions_tenant_id"), ["tenant_id"], unique=False
+        )
+
+    op.create_table(
+        "devices",
+        sa.Column("id", sa.String(length=32), nullable=False),
+        sa.Column("estate_id", sa.String(length=32), nullable=False),
+        sa.Column("building_id", sa.String(length=32), nullable=True),
+        sa.Column("code", sa.String(length=64), nullable=False),
+        sa.Column("name", sa.String(length=200), nullable=False),
+        sa.Column("type", sa.String(length=32), nullable=False),
+        sa.Column("vendor", sa.String(length=32), nullable=False),
+        sa.Column("floor", sa.Integer(), nullable=True),
+        sa.Column("latitude", sa.Double(), nullable=True),
+        sa.Column("longitude", sa.Double(), nullable=True),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("sensitivity", sa.Double(), nullable=False),
+        sa.Column("vendor_credentials_sealed", sa.LargeBinary(), nullable=True),
+        sa.Column("key_mode", sa.String(length=16), nullable=True),
+        sa.Column("key_version", sa.Integer(), nullable=False),
+        sa.Column("master_secret_sealed", sa.LargeBinary(), nullable=True),
+        sa.Column("public_key_hex", sa.String(length=130), nullable=True),
+        sa.Column("provisioned_at", sa.DateTime(), nullable=True),
+        sa.Column("rx_seq", sa.BigInteger(), nullable=False),
+        sa.Column("last_seen_ms", sa.BigInteger(), nullable=True),
+        sa.Column("tx_seq", sa.BigInteger(), nullable=False),
+        sa.Column("tenant_id", sa.String(length=32), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["building_id"],
+            ["buildings.id"],
+            name=op.f("fk_devices_building_id_buildings"),
+            ondelete="SET NULL",
+        ),
+        sa.ForeignKeyConstraint(
+            ["estate_id"],
+            ["estates.id"],
+            name=op.f("fk_devices_estate_id_estates"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["tenant_id"],
+            ["tenants.id"],
+            name=op.f("fk_devices_tenant_id_tenants"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_devices")),
+        sa.UniqueConstraint("tenant_id", "code", name=op.f("uq_devices_tenant_id")),
+    )
+    with op.batch_alter_table("devices", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_devices_building_id"), ["building_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_devices_created_at"), ["created_at"], unique=False)
+        batch_op.create_index(batch_op.f("ix_devices_estate_id"), ["estate_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_devices_tenant_id"), ["tenant_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_devices_type"), ["type"], unique=False)
+
+    op.create_table(
+        "fund_projects",
+        sa.Column("id", sa.String(length=32), nullable=False),
+        sa.Column("estate_id", sa.String(length=32), nullable=False),
+        sa.Column("title", sa.String(length=200), nullable=False),
+        sa.Column("common_part", sa.String(length=200), nullable=False),
+        sa.Column("contractor", sa.String(length=200), nullable=False),
+        sa.Column("budget_fen", sa.BigInteger(), nullable=False),
+        sa.Column("paid_fen", sa.BigInteger(), nullable=False),
+        sa.Column(
+            "status",
+            sa.Enum(
+                "PROPOSED",
+                "VOTING",
+                "APPROVED",
+                "REJECTED",
+                "EMERGENCY",
+                "RATIFIED",
+                "COMPLETED",
+                name="projectstatus",
+                native_enum=False,
+                length=16,
+            ),
+            nullable=False,
+        ),
+        sa.Column("emergency", sa.Boolean(), nullable=False),
+        sa.Column("reason", sa.Text(), nullable=False),
+        sa.Column("reason_sm3", sa.String(length=64), nullable=False),
+        sa.Column("evidence", sa.Text(), nullable=False),
+        sa.Column("election_id", sa.String(length=32), nullable=True),
+        sa.Column("ballot_id", sa.Integer(), nullable=True),
+        sa.Column("chain_project_id", sa.Integer(), nullable=False),
+        sa.Column("tx_hash", sa.String(length=66), nullable=False),
+        sa.Column("block_number", sa.Integer(), nullable=False),
+        sa.Column("authorised_tx_hash", sa.String(length=66), nullable=False),
+        sa.Column("ratified_tx_hash", sa.String(length=66), nullable=False),
+        sa.Column("tenant_id", sa.String(length=32), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["election_id"],
+            ["vote_elections.id"],
+            name=op.f("fk_fund_projects_election_id_vote_elections"),
+            ondelete="SET NULL",
+        ),
+        sa.ForeignKeyConstraint(
+            ["estate_id"],
+            ["estates.id"],
+            name=op.f("fk_fund_projects_estate_id_estates"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["tenant_id"],
+            ["tenants.id"],
+            name=op.f("fk_fund_projects_tenant_id_tenants"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_fund_projects")),
+    )
+    with op.batch_alter_table("fund_projects", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_fund_projects_created_at"), ["created_at"], unique=False
+        )
+        batch_op.create_index(
+            batch_op.f("ix_fund_projects_election_id"), ["election_id"], unique=False
+        )
+        batch_op.create_index(batch_op.f("ix_fund_projects_estate_id"), ["estate_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_fund_projects_status"), ["status"], unique=False)
+        batch_op.create_index(batch_op.f("ix_fund_projects_tenant_id"), ["tenant_id"], unique=False)
 
     op.create_table(
         "oauth_authorization_codes",
@@ -557,168 +1044,6 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_oauth_tokens_family_id"), ["family_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_oauth_tokens_tenant_id"), ["tenant_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_oauth_tokens_user_id"), ["user_id"], unique=False)
-
-    op.create_table(
-        "staff",
-        sa.Column("id", sa.String(length=32), nullable=False),
-        sa.Column("name", sa.String(length=100), nullable=False),
-        sa.Column("title", sa.String(length=100), nullable=False),
-        sa.Column("skills", sa.JSON(), nullable=False),
-        sa.Column("estate_id", sa.String(length=32), nullable=True),
-        sa.Column("latitude", sa.Double(), nullable=True),
-        sa.Column("longitude", sa.Double(), nullable=True),
-        sa.Column("on_duty", sa.Boolean(), nullable=False),
-        sa.Column("tenant_id", sa.String(length=32), nullable=False),
-        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["estate_id"],
-            ["estates.id"],
-            name=op.f("fk_staff_estate_id_estates"),
-            ondelete="SET NULL",
-        ),
-        sa.ForeignKeyConstraint(
-            ["tenant_id"],
-            ["tenants.id"],
-            name=op.f("fk_staff_tenant_id_tenants"),
-            ondelete="CASCADE",
-        ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_staff")),
-    )
-    with op.batch_alter_table("staff", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_staff_created_at"), ["created_at"], unique=False)
-        batch_op.create_index(batch_op.f("ix_staff_estate_id"), ["estate_id"], unique=False)
-        batch_op.create_index(batch_op.f("ix_staff_name"), ["name"], unique=False)
-        batch_op.create_index(batch_op.f("ix_staff_tenant_id"), ["tenant_id"], unique=False)
-
-    op.create_table(
-        "vote_elections",
-        sa.Column("id", sa.String(length=32), nullable=False),
-        sa.Column("estate_id", sa.String(length=32), nullable=False),
-        sa.Column("title", sa.String(length=200), nullable=False),
-        sa.Column("description", sa.Text(), nullable=False),
-        sa.Column(
-            "matter",
-            sa.Enum(
-                "RULES_OF_PROCEDURE",
-                "MANAGEMENT_STATUTE",
-                "COMMITTEE",
-                "PROPERTY_MANAGER",
-                "FUND_USE",
-                "FUND_RAISING",
-                "REBUILDING",
-                "COMMON_PARTS_USE",
-                "OTHER_MAJOR",
-                name="mattertype",
-                native_enum=False,
-                length=32,
-            ),
-            nullable=False,
-        ),
-        sa.Column(
-            "status",
-            sa.Enum(
-                "DRAFT",
-                "READY",
-                "OPEN",
-                "CLOSED",
-                "DECIDED",
-                name="electionstatus",
-                native_enum=False,
-                length=16,
-            ),
-            nullable=False,
-        ),
-        sa.Column("threshold", sa.Integer(), nullable=False),
-        sa.Column("trustee_count", sa.Integer(), nullable=False),
-        sa.Column("roll", sa.LargeBinary(), nullable=False),
-        sa.Column("unit_refs", sa.Text(), nullable=False),
-        sa.Column("dealings", sa.Text(), nullable=False),
-        sa.Column("fingerprint", sa.String(length=64), nullable=False),
-        sa.Column("ledger_ref", sa.String(length=80), nullable=False),
-        sa.Column("ballots_contract", sa.String(length=42), nullable=False),
-        sa.Column("tally", sa.Text(), nullable=False),
-        sa.Column("shares", sa.Text(), nullable=False),
-        sa.Column("result", sa.Text(), nullable=False),
-        sa.Column("approved", sa.Boolean(), nullable=True),
-        sa.Column("tenant_id", sa.String(length=32), nullable=False),
-        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["estate_id"],
-            ["estates.id"],
-            name=op.f("fk_vote_elections_estate_id_estates"),
-            ondelete="CASCADE",
-        ),
-        sa.ForeignKeyConstraint(
-            ["tenant_id"],
-            ["tenants.id"],
-            name=op.f("fk_vote_elections_tenant_id_tenants"),
-            ondelete="CASCADE",
-        ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_vote_elections")),
-    )
-    with op.batch_alter_table("vote_elections", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_vote_elections_created_at"), ["created_at"], unique=False
-        )
-        batch_op.create_index(
-            batch_op.f("ix_vote_elections_estate_id"), ["estate_id"], unique=False
-        )
-        batch_op.create_index(batch_op.f("ix_vote_elections_status"), ["status"], unique=False)
-        batch_op.create_index(
-            batch_op.f("ix_vote_elections_tenant_id"), ["tenant_id"], unique=False
-        )
-
-    op.create_table(
-        "devices",
-        sa.Column("id", sa.String(length=32), nullable=False),
-        sa.Column("estate_id", sa.String(length=32), nullable=False),
-        sa.Column("building_id", sa.String(length=32), nullable=True),
-        sa.Column("code", sa.String(length=64), nullable=False),
-        sa.Column("name", sa.String(length=200), nullable=False),
-        sa.Column("type", sa.String(length=32), nullable=False),
-        sa.Column("vendor", sa.String(length=32), nullable=False),
-        sa.Column("floor", sa.Integer(), nullable=True),
-        sa.Column("latitude", sa.Double(), nullable=True),
-        sa.Column("longitude", sa.Double(), nullable=True),
-        sa.Column("status", sa.String(length=16), nullable=False),
-        sa.Column("sensitivity", sa.Double(), nullable=False),
-        sa.Column("vendor_credentials_sealed", sa.LargeBinary(), nullable=True),
-        sa.Column("key_mode", sa.String(length=16), nullable=True),
-        sa.Column("key_version", sa.Integer(), nullable=False),
-        sa.Column("master_secret_sealed", sa.LargeBinary(), nullable=True),
-        sa.Column("public_key_hex", sa.String(length=130), nullable=True),
-        sa.Column("provisioned_at", sa.DateTime(), nullable=True),
-        sa.Column("rx_seq", sa.BigInteger(), nullable=False),
-        sa.Column("last_seen_ms", sa.BigInteger(), nullable=True),
-        sa.Column("tenant_id", sa.String(length=32), nullable=False),
-        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["building_id"],
-            ["buildings.id"],
-            name=op.f("fk_devices_building_id_buildings"),
-            ondelete="SET NULL",
-        ),
-        sa.ForeignKeyConstraint(
-            ["estate_id"],
-            ["estates.id"],
-            name=op.f("fk_devices_estate_id_estates"),
-            ondelete="CASCADE",
-        ),
-        sa.ForeignKeyConstraint(
-            ["tenant_id"],
-            ["tenants.id"],
-            name=op.f("fk_devices_tenant_id_tenants"),
-            ondelete="CASCADE",
-        ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_devices")),
-        sa.UniqueConstraint("tenant_id", "code", name=op.f("uq_devices_tenant_id")),
-    )
-    with op.batch_alter_table("devices", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_devices_building_id"), ["building_id"], unique=False)
-        batch_op.create_index(batch_op.f("ix_devices_created_at"), ["created_at"], unique=False)
-        batch_op.create_index(batch_op.f("ix_devices_estate_id"), ["estate_id"], unique=False)
-        batch_op.create_index(batch_op.f("ix_devices_tenant_id"), ["tenant_id"], unique=False)
-        batch_op.create_index(batch_op.f("ix_devices_type"), ["type"], unique=False)
 
     op.create_table(
         "units",
@@ -805,6 +1130,257 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_alarms_severity"), ["severity"], unique=False)
         batch_op.create_index(batch_op.f("ix_alarms_state"), ["state"], unique=False)
         batch_op.create_index(batch_op.f("ix_alarms_tenant_id"), ["tenant_id"], unique=False)
+
+    op.create_table(
+        "bills",
+        sa.Column("id", sa.String(length=32), nullable=False),
+        sa.Column("estate_id", sa.String(length=32), nullable=False),
+        sa.Column("unit_id", sa.String(length=32), nullable=False),
+        sa.Column("owner_id", sa.String(length=32), nullable=True),
+        sa.Column("kind", sa.String(length=32), nullable=False),
+        sa.Column("period", sa.String(length=16), nullable=False),
+        sa.Column("amount_fen", sa.Integer(), nullable=False),
+        sa.Column("paid_fen", sa.Integer(), nullable=False),
+        sa.Column("due_date", sa.Date(), nullable=False),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("issuer", sa.String(length=64), nullable=False),
+        sa.Column("external_ref", sa.String(length=200), nullable=True),
+        sa.Column("description", sa.String(length=500), nullable=False),
+        sa.Column("paid_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("cancelled_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("cancel_reason", sa.String(length=300), nullable=False),
+        sa.Column("payment_count", sa.Integer(), nullable=False),
+        sa.Column("tenant_id", sa.String(length=32), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["estate_id"],
+            ["estates.id"],
+            name=op.f("fk_bills_estate_id_estates"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["owner_id"], ["owners.id"], name=op.f("fk_bills_owner_id_owners"), ondelete="SET NULL"
+        ),
+        sa.ForeignKeyConstraint(
+            ["tenant_id"],
+            ["tenants.id"],
+            name=op.f("fk_bills_tenant_id_tenants"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["unit_id"], ["units.id"], name=op.f("fk_bills_unit_id_units"), ondelete="CASCADE"
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_bills")),
+        sa.UniqueConstraint("tenant_id", "issuer", "external_ref", name=op.f("uq_bills_tenant_id")),
+    )
+    with op.batch_alter_table("bills", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_bills_created_at"), ["created_at"], unique=False)
+        batch_op.create_index(batch_op.f("ix_bills_due_date"), ["due_date"], unique=False)
+        batch_op.create_index(batch_op.f("ix_bills_estate_id"), ["estate_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_bills_owner_id"), ["owner_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_bills_status"), ["status"], unique=False)
+        batch_op.create_index(batch_op.f("ix_bills_tenant_id"), ["tenant_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_bills_unit_id"), ["unit_id"], unique=False)
+        batch_op.create_index(
+            "ix_bills_unit_kind_period", ["unit_id", "kind", "period"], unique=False
+        )
+
+    op.create_table(
+        "device_commands",
+        sa.Column("id", sa.String(length=32), nullable=False),
+        sa.Column("device_id", sa.String(length=32), nullable=False),
+        sa.Column("name", sa.String(length=32), nullable=False),
+        sa.Column("params", sa.JSON(), nullable=False),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("requested_by", sa.String(length=100), nullable=False),
+        sa.Column("expires_ms", sa.BigInteger(), nullable=False),
+        sa.Column("key_version", sa.Integer(), nullable=True),
+        sa.Column("seq", sa.BigInteger(), nullable=True),
+        sa.Column("payload", sa.LargeBinary(), nullable=True),
+        sa.Column("sent_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("answered_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("result", sa.JSON(), nullable=True),
+        sa.Column("error", sa.String(length=500), nullable=True),
+        sa.Column("tenant_id", sa.String(length=32), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["device_id"],
+            ["devices.id"],
+            name=op.f("fk_device_commands_device_id_devices"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["tenant_id"],
+            ["tenants.id"],
+            name=op.f("fk_device_commands_tenant_id_tenants"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_device_commands")),
+        sa.UniqueConstraint(
+            "device_id", "key_version", "seq", name=op.f("uq_device_commands_device_id")
+        ),
+    )
+    with op.batch_alter_table("device_commands", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_device_commands_created_at"), ["created_at"], unique=False
+        )
+        batch_op.create_index(
+            batch_op.f("ix_device_commands_device_id"), ["device_id"], unique=False
+        )
+        batch_op.create_index("ix_device_commands_status", ["status"], unique=False)
+        batch_op.create_index(
+            batch_op.f("ix_device_commands_tenant_id"), ["tenant_id"], unique=False
+        )
+
+    op.create_table(
+        "fund_accounts",
+        sa.Column("id", sa.String(length=32), nullable=False),
+        sa.Column("estate_id", sa.String(length=32), nullable=False),
+        sa.Column("unit_id", sa.String(length=32), nullable=False),
+        sa.Column("unit_ref", sa.String(length=64), nullable=False),
+        sa.Column("area_hundredths", sa.Integer(), nullable=False),
+        sa.Column("first_deposit_fen", sa.BigInteger(), nullable=False),
+        sa.Column("balance_fen", sa.BigInteger(), nullable=False),
+        sa.Column("last_tx_hash", sa.String(length=66), nullable=False),
+        sa.Column("last_block", sa.Integer(), nullable=False),
+        sa.Column("tenant_id", sa.String(length=32), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["estate_id"],
+            ["estates.id"],
+            name=op.f("fk_fund_accounts_estate_id_estates"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["tenant_id"],
+            ["tenants.id"],
+            name=op.f("fk_fund_accounts_tenant_id_tenants"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["unit_id"],
+            ["units.id"],
+            name=op.f("fk_fund_accounts_unit_id_units"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_fund_accounts")),
+        sa.UniqueConstraint("unit_id", name=op.f("uq_fund_accounts_unit_id")),
+    )
+    with op.batch_alter_table("fund_accounts", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_fund_accounts_created_at"), ["created_at"], unique=False
+        )
+        batch_op.create_index(batch_op.f("ix_fund_accounts_estate_id"), ["estate_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_fund_accounts_tenant_id"), ["tenant_id"], unique=False)
+
+    op.create_table(
+        "fund_entries",
+        sa.Column("id", sa.String(length=32), nullable=False),
+        sa.Column("estate_id", sa.String(length=32), nullable=False),
+        sa.Column(
+            "kind",
+            sa.Enum(
+                "PURCHASE",
+                "TOP_UP",
+                "INTEREST",
+                "COMMON_INCOME",
+                "REPAIR_PAYMENT",
+                name="entrykind",
+                native_enum=False,
+                length=24,
+            ),
+            nullable=False,
+        ),
+        sa.Column("period", sa.Integer(), nullable=False),
+        sa.Column("amount_fen", sa.BigInteger(), nullable=False),
+        sa.Column("units", sa.Integer(), nullable=False),
+        sa.Column("estate_balance_fen", sa.BigInteger(), nullable=False),
+        sa.Column("memo", sa.String(length=300), nullable=False),
+        sa.Column("chain_id", sa.Integer(), nullable=False),
+        sa.Column("tx_hash", sa.String(length=66), nullable=False),
+        sa.Column("block_number", sa.Integer(), nullable=False),
+        sa.Column("project_id", sa.String(length=32), nullable=True),
+        sa.Column("stage", sa.Integer(), nullable=True),
+        sa.Column("invoice_no", sa.String(length=64), nullable=True),
+        sa.Column("invoice_sm3", sa.String(length=64), nullable=True),
+        sa.Column("payee", sa.String(length=42), nullable=True),
+        sa.Column("tenant_id", sa.String(length=32), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["estate_id"],
+            ["estates.id"],
+            name=op.f("fk_fund_entries_estate_id_estates"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["project_id"],
+            ["fund_projects.id"],
+            name=op.f("fk_fund_entries_project_id_fund_projects"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["tenant_id"],
+            ["tenants.id"],
+            name=op.f("fk_fund_entries_tenant_id_tenants"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_fund_entries")),
+    )
+    with op.batch_alter_table("fund_entries", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_fund_entries_created_at"), ["created_at"], unique=False
+        )
+        batch_op.create_index(batch_op.f("ix_fund_entries_estate_id"), ["estate_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_fund_entries_kind"), ["kind"], unique=False)
+        batch_op.create_index(batch_op.f("ix_fund_entries_period"), ["period"], unique=False)
+        batch_op.create_index(
+            batch_op.f("ix_fund_entries_project_id"), ["project_id"], unique=False
+        )
+        batch_op.create_index(batch_op.f("ix_fund_entries_tenant_id"), ["tenant_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_fund_entries_tx_hash"), ["tx_hash"], unique=False)
+
+    op.create_table(
+        "fund_project_shares",
+        sa.Column("id", sa.String(length=32), nullable=False),
+        sa.Column("project_id", sa.String(length=32), nullable=False),
+        sa.Column("unit_id", sa.String(length=32), nullable=False),
+        sa.Column("area_hundredths", sa.Integer(), nullable=False),
+        sa.Column("share_fen", sa.BigInteger(), nullable=False),
+        sa.Column("paid_fen", sa.BigInteger(), nullable=False),
+        sa.Column("tenant_id", sa.String(length=32), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["project_id"],
+            ["fund_projects.id"],
+            name=op.f("fk_fund_project_shares_project_id_fund_projects"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["tenant_id"],
+            ["tenants.id"],
+            name=op.f("fk_fund_project_shares_tenant_id_tenants"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["unit_id"],
+            ["units.id"],
+            name=op.f("fk_fund_project_shares_unit_id_units"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_fund_project_shares")),
+        sa.UniqueConstraint(
+            "project_id", "unit_id", name=op.f("uq_fund_project_shares_project_id")
+        ),
+    )
+    with op.batch_alter_table("fund_project_shares", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_fund_project_shares_project_id"), ["project_id"], unique=False
+        )
+        batch_op.create_index(
+            batch_op.f("ix_fund_project_shares_tenant_id"), ["tenant_id"], unique=False
+        )
+        batch_op.create_index(
+            batch_op.f("ix_fund_project_shares_unit_id"), ["unit_id"], unique=False
+        )
 
     op.create_table(
         "learned_thresholds",
@@ -947,6 +1523,34 @@ def upgrade() -> None:
         )
 
     op.create_table(
+        "telemetry_messages",
+        sa.Column("device_id", sa.String(length=32), nullable=False),
+        sa.Column("key_version", sa.Integer(), nullable=False),
+        sa.Column("seq", sa.BigInteger(), nullable=False),
+        sa.Column("received_ms", sa.BigInteger(), nullable=False),
+        sa.Column("tenant_id", sa.String(length=32), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["device_id"],
+            ["devices.id"],
+            name=op.f("fk_telemetry_messages_device_id_devices"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["tenant_id"],
+            ["tenants.id"],
+            name=op.f("fk_telemetry_messages_tenant_id_tenants"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint(
+            "device_id", "key_version", "seq", name=op.f("pk_telemetry_messages")
+        ),
+    )
+    with op.batch_alter_table("telemetry_messages", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_telemetry_messages_tenant_id"), ["tenant_id"], unique=False
+        )
+
+    op.create_table(
         "vote_ballots",
         sa.Column("id", sa.String(length=32), nullable=False),
         sa.Column("election_id", sa.String(length=32), nullable=False),
@@ -954,8 +1558,11 @@ def upgrade() -> None:
         sa.Column("owner_id", sa.String(length=32), nullable=False),
         sa.Column("tracker", sa.String(length=64), nullable=False),
         sa.Column("data", sa.LargeBinary(), nullable=False),
+        sa.Column("signature", sa.LargeBinary(), nullable=False),
         sa.Column("tx_hash", sa.String(length=66), nullable=False),
         sa.Column("block_number", sa.Integer(), nullable=False),
+        sa.Column("tx_index", sa.Integer(), nullable=False),
+        sa.Column("superseded", sa.Boolean(), nullable=False),
         sa.Column("receipt", sa.Text(), nullable=False),
         sa.Column("by_proxy", sa.Boolean(), nullable=False),
         sa.Column("entered_by", sa.String(length=200), nullable=True),
@@ -988,7 +1595,6 @@ def upgrade() -> None:
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_vote_ballots")),
-        sa.UniqueConstraint("election_id", "unit_id", name=op.f("uq_vote_ballots_election_id")),
         sa.UniqueConstraint("tracker", name=op.f("uq_vote_ballots_tracker")),
     )
     with op.batch_alter_table("vote_ballots", schema=None) as batch_op:
@@ -999,8 +1605,192 @@ def upgrade() -> None:
             batch_op.f("ix_vote_ballots_election_id"), ["election_id"], unique=False
         )
         batch_op.create_index(batch_op.f("ix_vote_ballots_owner_id"), ["owner_id"], unique=False)
+        batch_op.create_index(
+            batch_op.f("ix_vote_ballots_superseded"), ["superseded"], unique=False
+        )
         batch_op.create_index(batch_op.f("ix_vote_ballots_tenant_id"), ["tenant_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_vote_ballots_unit_id"), ["unit_id"], unique=False)
+
+    op.create_table(
+        "vote_credentials",
+        sa.Column("id", sa.String(length=32), nullable=False),
+        sa.Column("election_id", sa.String(length=32), nullable=False),
+        sa.Column("unit_id", sa.String(length=32), nullable=False),
+        sa.Column("public_key", sa.String(length=130), nullable=False),
+        sa.Column(
+            "source",
+            sa.Enum("OWNER", "AUTHORITY", name="credentialsource", native_enum=False, length=16),
+            nullable=False,
+        ),
+        sa.Column("registered_by", sa.String(length=200), nullable=False),
+        sa.Column("tenant_id", sa.String(length=32), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["election_id"],
+            ["vote_elections.id"],
+            name=op.f("fk_vote_credentials_election_id_vote_elections"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["tenant_id"],
+            ["tenants.id"],
+            name=op.f("fk_vote_credentials_tenant_id_tenants"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["unit_id"],
+            ["units.id"],
+            name=op.f("fk_vote_credentials_unit_id_units"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_vote_credentials")),
+        sa.UniqueConstraint("election_id", "unit_id", name=op.f("uq_vote_credentials_election_id")),
+    )
+    with op.batch_alter_table("vote_credentials", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_vote_credentials_created_at"), ["created_at"], unique=False
+        )
+        batch_op.create_index(
+            batch_op.f("ix_vote_credentials_election_id"), ["election_id"], unique=False
+        )
+        batch_op.create_index(
+            batch_op.f("ix_vote_credentials_tenant_id"), ["tenant_id"], unique=False
+        )
+        batch_op.create_index(batch_op.f("ix_vote_credentials_unit_id"), ["unit_id"], unique=False)
+
+    op.create_table(
+        "vote_nominations",
+        sa.Column("id", sa.String(length=32), nullable=False),
+        sa.Column("election_id", sa.String(length=32), nullable=False),
+        sa.Column("unit_id", sa.String(length=32), nullable=False),
+        sa.Column("nominee_id", sa.String(length=32), nullable=False),
+        sa.Column("nominated_by", sa.String(length=32), nullable=False),
+        sa.Column("confirmed_by", sa.Text(), nullable=False),
+        sa.Column("entered_by", sa.String(length=200), nullable=True),
+        sa.Column("tenant_id", sa.String(length=32), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["election_id"],
+            ["vote_elections.id"],
+            name=op.f("fk_vote_nominations_election_id_vote_elections"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["nominated_by"],
+            ["owners.id"],
+            name=op.f("fk_vote_nominations_nominated_by_owners"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["nominee_id"],
+            ["owners.id"],
+            name=op.f("fk_vote_nominations_nominee_id_owners"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["tenant_id"],
+            ["tenants.id"],
+            name=op.f("fk_vote_nominations_tenant_id_tenants"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["unit_id"],
+            ["units.id"],
+            name=op.f("fk_vote_nominations_unit_id_units"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_vote_nominations")),
+        sa.UniqueConstraint("election_id", "unit_id", name=op.f("uq_vote_nominations_election_id")),
+    )
+    with op.batch_alter_table("vote_nominations", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_vote_nominations_created_at"), ["created_at"], unique=False
+        )
+        batch_op.create_index(
+            batch_op.f("ix_vote_nominations_election_id"), ["election_id"], unique=False
+        )
+        batch_op.create_index(
+            batch_op.f("ix_vote_nominations_tenant_id"), ["tenant_id"], unique=False
+        )
+        batch_op.create_index(batch_op.f("ix_vote_nominations_unit_id"), ["unit_id"], unique=False)
+
+    op.create_table(
+        "bill_payments",
+        sa.Column("id", sa.String(length=32), nullable=False),
+        sa.Column("bill_id", sa.String(length=32), nullable=False),
+        sa.Column("seq", sa.Integer(), nullable=False),
+        sa.Column("amount_fen", sa.Integer(), nullable=False),
+        sa.Column("method", sa.String(length=32), nullable=False),
+        sa.Column("reference", sa.String(length=200), nullable=True),
+        sa.Column("paid_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("actor", sa.String(length=100), nullable=False),
+        sa.Column("recorded_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("tenant_id", sa.String(length=32), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["bill_id"],
+            ["bills.id"],
+            name=op.f("fk_bill_payments_bill_id_bills"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["tenant_id"],
+            ["tenants.id"],
+            name=op.f("fk_bill_payments_tenant_id_tenants"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_bill_payments")),
+        sa.UniqueConstraint("bill_id", "reference", name=op.f("uq_bill_payments_bill_id")),
+    )
+    with op.batch_alter_table("bill_payments", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_bill_payments_bill_id"), ["bill_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_bill_payments_tenant_id"), ["tenant_id"], unique=False)
+
+    op.create_table(
+        "fund_movements",
+        sa.Column("id", sa.String(length=32), nullable=False),
+        sa.Column("entry_id", sa.String(length=32), nullable=False),
+        sa.Column("estate_id", sa.String(length=32), nullable=False),
+        sa.Column("unit_id", sa.String(length=32), nullable=False),
+        sa.Column("amount_fen", sa.BigInteger(), nullable=False),
+        sa.Column("balance_after_fen", sa.BigInteger(), nullable=False),
+        sa.Column("period", sa.Integer(), nullable=False),
+        sa.Column("seq", sa.Integer(), nullable=False),
+        sa.Column("tenant_id", sa.String(length=32), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["entry_id"],
+            ["fund_entries.id"],
+            name=op.f("fk_fund_movements_entry_id_fund_entries"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["estate_id"],
+            ["estates.id"],
+            name=op.f("fk_fund_movements_estate_id_estates"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["tenant_id"],
+            ["tenants.id"],
+            name=op.f("fk_fund_movements_tenant_id_tenants"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["unit_id"],
+            ["units.id"],
+            name=op.f("fk_fund_movements_unit_id_units"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_fund_movements")),
+    )
+    with op.batch_alter_table("fund_movements", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_fund_movements_entry_id"), ["entry_id"], unique=False)
+        batch_op.create_index(
+            batch_op.f("ix_fund_movements_estate_id"), ["estate_id"], unique=False
+        )
+        batch_op.create_index(
+            batch_op.f("ix_fund_movements_tenant_id"), ["tenant_id"], unique=False
+        )
+        batch_op.create_index(batch_op.f("ix_fund_movements_unit_id"), ["unit_id"], unique=False)
 
     op.create_table(
         "work_orders",
@@ -1072,6 +1862,118 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_work_orders_tenant_id"), ["tenant_id"], unique=False)
 
     op.create_table(
+        "credit_complaints",
+        sa.Column("id", sa.String(length=32), nullable=False),
+        sa.Column("estate_id", sa.String(length=32), nullable=False),
+        sa.Column("staff_id", sa.String(length=32), nullable=True),
+        sa.Column("work_order_id", sa.String(length=32), nullable=True),
+        sa.Column("category", sa.String(length=32), nullable=False),
+        sa.Column("description", sa.String(length=2000), nullable=False),
+        sa.Column("received_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("resolved_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("unfounded", sa.Boolean(), nullable=False),
+        sa.Column("resident_accepted", sa.Boolean(), nullable=True),
+        sa.Column("resolution", sa.String(length=1000), nullable=False),
+        sa.Column("tenant_id", sa.String(length=32), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["estate_id"],
+            ["estates.id"],
+            name=op.f("fk_credit_complaints_estate_id_estates"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["staff_id"],
+            ["staff.id"],
+            name=op.f("fk_credit_complaints_staff_id_staff"),
+            ondelete="SET NULL",
+        ),
+        sa.ForeignKeyConstraint(
+            ["tenant_id"],
+            ["tenants.id"],
+            name=op.f("fk_credit_complaints_tenant_id_tenants"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["work_order_id"],
+            ["work_orders.id"],
+            name=op.f("fk_credit_complaints_work_order_id_work_orders"),
+            ondelete="SET NULL",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_credit_complaints")),
+    )
+    with op.batch_alter_table("credit_complaints", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_credit_complaints_created_at"), ["created_at"], unique=False
+        )
+        batch_op.create_index(
+            batch_op.f("ix_credit_complaints_estate_id"), ["estate_id"], unique=False
+        )
+        batch_op.create_index(
+            batch_op.f("ix_credit_complaints_received_at"), ["received_at"], unique=False
+        )
+        batch_op.create_index(
+            batch_op.f("ix_credit_complaints_staff_id"), ["staff_id"], unique=False
+        )
+        batch_op.create_index(
+            batch_op.f("ix_credit_complaints_tenant_id"), ["tenant_id"], unique=False
+        )
+
+    op.create_table(
+        "credit_satisfaction_ratings",
+        sa.Column("id", sa.String(length=32), nullable=False),
+        sa.Column("estate_id", sa.String(length=32), nullable=False),
+        sa.Column("staff_id", sa.String(length=32), nullable=True),
+        sa.Column("work_order_id", sa.String(length=32), nullable=True),
+        sa.Column("stars", sa.Integer(), nullable=False),
+        sa.Column("rated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("comment", sa.String(length=500), nullable=False),
+        sa.Column("tenant_id", sa.String(length=32), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["estate_id"],
+            ["estates.id"],
+            name=op.f("fk_credit_satisfaction_ratings_estate_id_estates"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["staff_id"],
+            ["staff.id"],
+            name=op.f("fk_credit_satisfaction_ratings_staff_id_staff"),
+            ondelete="SET NULL",
+        ),
+        sa.ForeignKeyConstraint(
+            ["tenant_id"],
+            ["tenants.id"],
+            name=op.f("fk_credit_satisfaction_ratings_tenant_id_tenants"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["work_order_id"],
+            ["work_orders.id"],
+            name=op.f("fk_credit_satisfaction_ratings_work_order_id_work_orders"),
+            ondelete="SET NULL",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_credit_satisfaction_ratings")),
+    )
+    with op.batch_alter_table("credit_satisfaction_ratings", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_credit_satisfaction_ratings_created_at"), ["created_at"], unique=False
+        )
+        batch_op.create_index(
+            batch_op.f("ix_credit_satisfaction_ratings_estate_id"), ["estate_id"], unique=False
+        )
+        batch_op.create_index(
+            batch_op.f("ix_credit_satisfaction_ratings_rated_at"), ["rated_at"], unique=False
+        )
+        batch_op.create_index(
+            batch_op.f("ix_credit_satisfaction_ratings_staff_id"), ["staff_id"], unique=False
+        )
+        batch_op.create_index(
+            batch_op.f("ix_credit_satisfaction_ratings_tenant_id"), ["tenant_id"], unique=False
+        )
+
+    op.create_table(
         "work_order_events",
         sa.Column("id", sa.String(length=32), nullable=False),
         sa.Column("work_order_id", sa.String(length=32), nullable=False),
@@ -1116,6 +2018,22 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_work_order_events_tenant_id"))
 
     op.drop_table("work_order_events")
+    with op.batch_alter_table("credit_satisfaction_ratings", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_credit_satisfaction_ratings_tenant_id"))
+        batch_op.drop_index(batch_op.f("ix_credit_satisfaction_ratings_staff_id"))
+        batch_op.drop_index(batch_op.f("ix_credit_satisfaction_ratings_rated_at"))
+        batch_op.drop_index(batch_op.f("ix_credit_satisfaction_ratings_estate_id"))
+        batch_op.drop_index(batch_op.f("ix_credit_satisfaction_ratings_created_at"))
+
+    op.drop_table("credit_satisfaction_ratings")
+    with op.batch_alter_table("credit_complaints", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_credit_complaints_tenant_id"))
+        batch_op.drop_index(batch_op.f("ix_credit_complaints_staff_id"))
+        batch_op.drop_index(batch_op.f("ix_credit_complaints_received_at"))
+        batch_op.drop_index(batch_op.f("ix_credit_complaints_estate_id"))
+        batch_op.drop_index(batch_op.f("ix_credit_complaints_created_at"))
+
+    op.drop_table("credit_complaints")
     with op.batch_alter_table("work_orders", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_work_orders_tenant_id"))
         batch_op.drop_index(batch_op.f("ix_work_orders_status"))
@@ -1127,14 +2045,45 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_work_orders_alarm_id"))
 
     op.drop_table("work_orders")
+    with op.batch_alter_table("fund_movements", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_fund_movements_unit_id"))
+        batch_op.drop_index(batch_op.f("ix_fund_movements_tenant_id"))
+        batch_op.drop_index(batch_op.f("ix_fund_movements_estate_id"))
+        batch_op.drop_index(batch_op.f("ix_fund_movements_entry_id"))
+
+    op.drop_table("fund_movements")
+    with op.batch_alter_table("bill_payments", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_bill_payments_tenant_id"))
+        batch_op.drop_index(batch_op.f("ix_bill_payments_bill_id"))
+
+    op.drop_table("bill_payments")
+    with op.batch_alter_table("vote_nominations", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_vote_nominations_unit_id"))
+        batch_op.drop_index(batch_op.f("ix_vote_nominations_tenant_id"))
+        batch_op.drop_index(batch_op.f("ix_vote_nominations_election_id"))
+        batch_op.drop_index(batch_op.f("ix_vote_nominations_created_at"))
+
+    op.drop_table("vote_nominations")
+    with op.batch_alter_table("vote_credentials", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_vote_credentials_unit_id"))
+        batch_op.drop_index(batch_op.f("ix_vote_credentials_tenant_id"))
+        batch_op.drop_index(batch_op.f("ix_vote_credentials_election_id"))
+        batch_op.drop_index(batch_op.f("ix_vote_credentials_created_at"))
+
+    op.drop_table("vote_credentials")
     with op.batch_alter_table("vote_ballots", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_vote_ballots_unit_id"))
         batch_op.drop_index(batch_op.f("ix_vote_ballots_tenant_id"))
+        batch_op.drop_index(batch_op.f("ix_vote_ballots_superseded"))
         batch_op.drop_index(batch_op.f("ix_vote_ballots_owner_id"))
         batch_op.drop_index(batch_op.f("ix_vote_ballots_election_id"))
         batch_op.drop_index(batch_op.f("ix_vote_ballots_created_at"))
 
     op.drop_table("vote_ballots")
+    with op.batch_alter_table("telemetry_messages", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_telemetry_messages_tenant_id"))
+
+    op.drop_table("telemetry_messages")
     with op.batch_alter_table("signed_batches", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_signed_batches_tenant_id"))
         batch_op.drop_index(batch_op.f("ix_signed_batches_device_id"))
@@ -1157,6 +2106,46 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_learned_thresholds_device_id"))
 
     op.drop_table("learned_thresholds")
+    with op.batch_alter_table("fund_project_shares", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_fund_project_shares_unit_id"))
+        batch_op.drop_index(batch_op.f("ix_fund_project_shares_tenant_id"))
+        batch_op.drop_index(batch_op.f("ix_fund_project_shares_project_id"))
+
+    op.drop_table("fund_project_shares")
+    with op.batch_alter_table("fund_entries", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_fund_entries_tx_hash"))
+        batch_op.drop_index(batch_op.f("ix_fund_entries_tenant_id"))
+        batch_op.drop_index(batch_op.f("ix_fund_entries_project_id"))
+        batch_op.drop_index(batch_op.f("ix_fund_entries_period"))
+        batch_op.drop_index(batch_op.f("ix_fund_entries_kind"))
+        batch_op.drop_index(batch_op.f("ix_fund_entries_estate_id"))
+        batch_op.drop_index(batch_op.f("ix_fund_entries_created_at"))
+
+    op.drop_table("fund_entries")
+    with op.batch_alter_table("fund_accounts", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_fund_accounts_tenant_id"))
+        batch_op.drop_index(batch_op.f("ix_fund_accounts_estate_id"))
+        batch_op.drop_index(batch_op.f("ix_fund_accounts_created_at"))
+
+    op.drop_table("fund_accounts")
+    with op.batch_alter_table("device_commands", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_device_commands_tenant_id"))
+        batch_op.drop_index("ix_device_commands_status")
+        batch_op.drop_index(batch_op.f("ix_device_commands_device_id"))
+        batch_op.drop_index(batch_op.f("ix_device_commands_created_at"))
+
+    op.drop_table("device_commands")
+    with op.batch_alter_table("bills", schema=None) as batch_op:
+        batch_op.drop_index("ix_bills_unit_kind_period")
+        batch_op.drop_index(batch_op.f("ix_bills_unit_id"))
+        batch_op.drop_index(batch_op.f("ix_bills_tenant_id"))
+        batch_op.drop_index(batch_op.f("ix_bills_status"))
+        batch_op.drop_index(batch_op.f("ix_bills_owner_id"))
+        batch_op.drop_index(batch_op.f("ix_bills_estate_id"))
+        batch_op.drop_index(batch_op.f("ix_bills_due_date"))
+        batch_op.drop_index(batch_op.f("ix_bills_created_at"))
+
+    op.drop_table("bills")
     with op.batch_alter_table("alarms", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_alarms_tenant_id"))
         batch_op.drop_index(batch_op.f("ix_alarms_state"))
@@ -1173,28 +2162,6 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_units_building_id"))
 
     op.drop_table("units")
-    with op.batch_alter_table("devices", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_devices_type"))
-        batch_op.drop_index(batch_op.f("ix_devices_tenant_id"))
-        batch_op.drop_index(batch_op.f("ix_devices_estate_id"))
-        batch_op.drop_index(batch_op.f("ix_devices_created_at"))
-        batch_op.drop_index(batch_op.f("ix_devices_building_id"))
-
-    op.drop_table("devices")
-    with op.batch_alter_table("vote_elections", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_vote_elections_tenant_id"))
-        batch_op.drop_index(batch_op.f("ix_vote_elections_status"))
-        batch_op.drop_index(batch_op.f("ix_vote_elections_estate_id"))
-        batch_op.drop_index(batch_op.f("ix_vote_elections_created_at"))
-
-    op.drop_table("vote_elections")
-    with op.batch_alter_table("staff", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_staff_tenant_id"))
-        batch_op.drop_index(batch_op.f("ix_staff_name"))
-        batch_op.drop_index(batch_op.f("ix_staff_estate_id"))
-        batch_op.drop_index(batch_op.f("ix_staff_created_at"))
-
-    op.drop_table("staff")
     with op.batch_alter_table("oauth_tokens", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_oauth_tokens_user_id"))
         batch_op.drop_index(batch_op.f("ix_oauth_tokens_tenant_id"))
@@ -1207,17 +2174,61 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_oauth_authorization_codes_client_id"))
 
     op.drop_table("oauth_authorization_codes")
+    with op.batch_alter_table("fund_projects", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_fund_projects_tenant_id"))
+        batch_op.drop_index(batch_op.f("ix_fund_projects_status"))
+        batch_op.drop_index(batch_op.f("ix_fund_projects_estate_id"))
+        batch_op.drop_index(batch_op.f("ix_fund_projects_election_id"))
+        batch_op.drop_index(batch_op.f("ix_fund_projects_created_at"))
+
+    op.drop_table("fund_projects")
+    with op.batch_alter_table("devices", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_devices_type"))
+        batch_op.drop_index(batch_op.f("ix_devices_tenant_id"))
+        batch_op.drop_index(batch_op.f("ix_devices_estate_id"))
+        batch_op.drop_index(batch_op.f("ix_devices_created_at"))
+        batch_op.drop_index(batch_op.f("ix_devices_building_id"))
+
+    op.drop_table("devices")
+    with op.batch_alter_table("credit_regulator_actions", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_credit_regulator_actions_tenant_id"))
+        batch_op.drop_index(batch_op.f("ix_credit_regulator_actions_staff_id"))
+        batch_op.drop_index(batch_op.f("ix_credit_regulator_actions_created_at"))
+
+    op.drop_table("credit_regulator_actions")
+    with op.batch_alter_table("vote_elections", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_vote_elections_tenant_id"))
+        batch_op.drop_index(batch_op.f("ix_vote_elections_status"))
+        batch_op.drop_index(batch_op.f("ix_vote_elections_estate_id"))
+        batch_op.drop_index(batch_op.f("ix_vote_elections_created_at"))
+
+    op.drop_table("vote_elections")
+    with op.batch_alter_table("users", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_users_tenant_id"))
+        batch_op.drop_index(batch_op.f("ix_users_owner_id"))
+        batch_op.drop_index(batch_op.f("ix_users_created_at"))
+
+    op.drop_table("users")
+    with op.batch_alter_table("staff", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_staff_tenant_id"))
+        batch_op.drop_index(batch_op.f("ix_staff_name"))
+        batch_op.drop_index(batch_op.f("ix_staff_estate_id"))
+        batch_op.drop_index(batch_op.f("ix_staff_created_at"))
+
+    op.drop_table("staff")
+    with op.batch_alter_table("fund_common_parts", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_fund_common_parts_tenant_id"))
+        batch_op.drop_index(batch_op.f("ix_fund_common_parts_period"))
+        batch_op.drop_index(batch_op.f("ix_fund_common_parts_estate_id"))
+        batch_op.drop_index(batch_op.f("ix_fund_common_parts_created_at"))
+
+    op.drop_table("fund_common_parts")
     with op.batch_alter_table("buildings", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_buildings_tenant_id"))
         batch_op.drop_index(batch_op.f("ix_buildings_estate_id"))
         batch_op.drop_index(batch_op.f("ix_buildings_created_at"))
 
     op.drop_table("buildings")
-    with op.batch_alter_table("users", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_users_tenant_id"))
-        batch_op.drop_index(batch_op.f("ix_users_created_at"))
-
-    op.drop_table("users")
     with op.batch_alter_table("tenant_applications", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_tenant_applications_status"))
         batch_op.drop_index(batch_op.f("ix_tenant_applications_credit_code"))
@@ -1246,6 +2257,11 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_oauth_clients_created_at"))
 
     op.drop_table("oauth_clients")
+    with op.batch_alter_table("fund_city_rates", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_fund_city_rates_tenant_id"))
+        batch_op.drop_index(batch_op.f("ix_fund_city_rates_created_at"))
+
+    op.drop_table("fund_city_rates")
     with op.batch_alter_table("estates", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_estates_tenant_id"))
         batch_op.drop_index(batch_op.f("ix_estates_name"))
@@ -1253,6 +2269,21 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_estates_city"))
 
     op.drop_table("estates")
+    with op.batch_alter_table("credit_scores", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_credit_scores_tenant_id"))
+        batch_op.drop_index(batch_op.f("ix_credit_scores_subject_ref"))
+        batch_op.drop_index(batch_op.f("ix_credit_scores_subject_id"))
+        batch_op.drop_index(batch_op.f("ix_credit_scores_period"))
+        batch_op.drop_index(batch_op.f("ix_credit_scores_created_at"))
+
+    op.drop_table("credit_scores")
+    with op.batch_alter_table("credit_adjustments", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_credit_adjustments_tenant_id"))
+        batch_op.drop_index(batch_op.f("ix_credit_adjustments_subject_ref"))
+        batch_op.drop_index(batch_op.f("ix_credit_adjustments_period"))
+        batch_op.drop_index(batch_op.f("ix_credit_adjustments_created_at"))
+
+    op.drop_table("credit_adjustments")
     with op.batch_alter_table("adapter_runs", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_adapter_runs_tenant_id"))
         batch_op.drop_index(batch_op.f("ix_adapter_runs_mapping"))
@@ -1274,9 +2305,19 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_sandbox_developers_created_at"))
 
     op.drop_table("sandbox_developers")
+    with op.batch_alter_table("owner_login_challenges", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_owner_login_challenges_phone_index"))
+        batch_op.drop_index(batch_op.f("ix_owner_login_challenges_ip_hash"))
+        batch_op.drop_index(batch_op.f("ix_owner_login_challenges_created_at"))
+
+    op.drop_table("owner_login_challenges")
     with op.batch_alter_table("oauth_signing_keys", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_oauth_signing_keys_created_at"))
         batch_op.drop_index(batch_op.f("ix_oauth_signing_keys_active"))
 
     op.drop_table("oauth_signing_keys")
     op.drop_table("login_throttles")
+    with op.batch_alter_table("credit_regulator_accounts", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_credit_regulator_accounts_created_at"))
+
+    op.drop_table("credit_regulator_accounts")
