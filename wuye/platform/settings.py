@@ -49,6 +49,16 @@ class Settings(BaseSettings):
     token_signing_alg: str = Field(default="ES256", description="ES256, or SM2SM3 for 国密.")
     login_max_failures: int = Field(default=5, description="Failed logins before a lockout.")
     login_lockout_seconds: int = Field(default=300)
+    explorer_nodes: str = Field(
+        default="",
+        description="Other ledger nodes the explorer may read, comma-separated RPC URLs; "
+        "'*' for any (a regulator's own machine). The platform's ledger is always allowed.",
+    )
+
+    def explorer_allows(self, url: str) -> bool:
+        """Whether the explorer may call ``url`` (besides the platform's own ledger)."""
+        allowed = {u.strip().rstrip("/") for u in self.explorer_nodes.split(",") if u.strip()}
+        return "*" in allowed or url.strip().rstrip("/") in allowed
 
     @property
     def effective_database_url(self) -> str:

@@ -143,8 +143,17 @@ def test_firm_scores_include_the_regulators_adjustment(http, history):
     assert firm[0] == "绿城物业服务" and firm[3] == "820" and firm[4] == "2025-02"
 
 
-def test_another_node_url_is_read_and_a_bad_one_is_reported(http, chain_node):
+def test_a_node_the_operator_did_not_list_is_refused(http, chain_node):
+    elsewhere = chain_node.url.replace("127.0.0.1", "localhost")
+    refused = http.get("/explorer", params={"rpc": elsewhere})
+    assert refused.status_code == 400 and "WUYE_EXPLORER_NODES" in refused.text
+    probe = http.get("/explorer", params={"rpc": "http://169.254.169.254/latest/meta-data"})
+    assert probe.status_code == 400
+
+
+def test_another_node_url_is_read_and_a_bad_one_is_reported(http, chain_node, monkeypatch):
     node = chain_node
+    monkeypatch.setattr(http.app.state.settings, "explorer_nodes", "*")
     elsewhere = node.url.replace("127.0.0.1", "localhost")
     page = http.get("/explorer", params={"rpc": elsewhere})
     assert page.status_code == 200

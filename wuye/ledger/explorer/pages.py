@@ -101,10 +101,26 @@ def install(app: FastAPI) -> None:
             "query": dict(request.query_params),
         }
 
+    def allowed_node(request: Request, url: str) -> str:
+        """``url`` if the explorer may read it: the platform's ledger, or a node the operator
+        listed in ``WUYE_EXPLORER_NODES`` - the server makes the request, so a visitor must not
+        make it call just any address."""
+        url = check_url(url)
+        default = default_rpc_url(request.app)
+        if url.rstrip("/") != default.rstrip(
+            "/"
+        ) and not request.app.state.settings.explorer_allows(url):
+            raise BadNodeURL(
+                f"节点未获允许 / node not allowed: {url} (list it in WUYE_EXPLORER_NODES)"
+            )
+        return url
+
     def context(request: Request) -> dict[str, Any]:
         """The page's context: the node it reads (``rpc``, else the default) and helpers."""
         chosen = request.query_params.get("rpc", "").strip()
-        return context_for(request, check_url(chosen) if chosen else default_rpc_url(request.app))
+        return context_for(
+            request, allowed_node(request, chosen) if chosen else default_rpc_url(request.app)
+        )
 
     def client_of(ctx: dict[str, Any]) -> LedgerClient:
         return LedgerClient(ctx["rpc"])
@@ -371,7 +387,7 @@ def install(app: FastAPI) -> None:
         reexecute: bool = Form(False),
     ) -> Response:
         ctx = context(request)
-        url = check_url(rpc) if rpc.strip() else ctx["rpc"]
+        url = allowed_node(request, rpc) if rpc.strip() else ctx["rpc"]
         jobs: IntegrityJobs = request.app.state.explorer_jobs
         try:
             job = jobs.start(
