@@ -307,7 +307,12 @@ def seed_on_ledger(settings: Settings, *, progress: Callable[[str], None] | None
     from wuye.ledger.fund.demo import seed_fund_demo
 
     say = progress or (lambda _line: None)
+    path = credentials_path(settings)
+    if not path.exists():
+        say("不是演示实例，跳过 / not a demo instance: no ledger history made up")
+        return
+    demo_firms = {firm["tenant_id"] for firm in json.loads(path.read_text())["firms"]}
     say("专项维修资金 / maintenance fund: a year of movements, a voted repair")
     seed_fund_demo(settings, progress=say)
     say("信用评价 / credit ratings: a year of monthly scores")
-    seed_credit(settings, progress=say)
+    seed_credit(settings, progress=say, tenant_ids=demo_firms)

@@ -53,10 +53,13 @@ def seed_credit(
     progress: Callable[[str], None] | None = None,
     now: datetime | None = None,
     ledger: CreditLedger | None = None,
+    tenant_ids: set[str] | None = None,
 ) -> dict[str, Any]:
     """Record a year of events, publish 12 monthly scores, add one adjustment.
 
-    Returns a summary: the periods, the firms and the adjustment's transaction.
+    ``tenant_ids`` limits the made-up events to the demo's own firms (a firm someone
+    onboards to try the platform is rated from its real events only). Returns a
+    summary: the periods, the firms and the adjustment's transaction.
     """
     say = progress or (lambda _line: None)
     now = now or datetime.now(UTC)
@@ -66,7 +69,11 @@ def seed_credit(
     ledger = ledger or configured_ledger(settings)
     try:
         with database.transaction(Scope.for_host()) as session:
-            firms = sorted((t.name, t.id) for t in service.rated_firms(session))
+            firms = sorted(
+                (t.name, t.id)
+                for t in service.rated_firms(session)
+                if tenant_ids is None or t.id in tenant_ids
+            )
             firms = [(tenant_id, name) for name, tenant_id in firms]
         for i, (tenant_id, name) in enumerate(firms):
             recorded = _record_year(database, tenant_id, i, periods)
