@@ -9,7 +9,7 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Query, Request, status
 
-from wuye.ledger.votes import service
+from wuye.ledger.votes import ceremony, service
 from wuye.ledger.votes.models import (
     Ballot,
     BallotOut,
@@ -372,8 +372,6 @@ def confirm_nomination(
     summary="计票监督人密钥仪式 / The trustees' key ceremony (public data)",
 )
 def get_ceremony(election_id: str, ctx: Context = scoped("votes:read")) -> dict[str, Any]:
-    from wuye.ledger.votes import ceremony
-
     election = service.get_election(session=ctx.session, election_id=election_id)
     return ceremony.public_view(election)
 
@@ -385,8 +383,6 @@ def get_ceremony(election_id: str, ctx: Context = scoped("votes:read")) -> dict[
 def put_transport_key(
     election_id: str, index: int, key_in: TransportKeyIn, ctx: Context = scoped("votes:manage")
 ) -> dict[str, Any]:
-    from wuye.ledger.votes import ceremony
-
     election = service.get_election(session=ctx.session, election_id=election_id)
     return ceremony.register_transport_key(election, index, key_in)
 
@@ -398,8 +394,6 @@ def put_transport_key(
 def post_dealing(
     election_id: str, index: int, dealing_in: DealingIn, ctx: Context = scoped("votes:manage")
 ) -> dict[str, Any]:
-    from wuye.ledger.votes import ceremony
-
     election = service.get_election(session=ctx.session, election_id=election_id)
     return ceremony.submit_dealing(election, index, dealing_in)
 
@@ -411,7 +405,5 @@ def post_dealing(
 def post_confirm(
     election_id: str, index: int, confirm_in: ConfirmKeyIn, ctx: Context = scoped("votes:manage")
 ) -> dict[str, Any]:
-    from wuye.ledger.votes import ceremony
-
     election = service.get_election(session=ctx.session, election_id=election_id)
     return ceremony.confirm(ctx.session, election, index, confirm_in)
