@@ -42,6 +42,8 @@ __all__ = [
 ]
 
 RECEIPT_VERSION = 1
+#: Blocks per ``eth_getLogs`` call (the node refuses ranges over 10,000 blocks).
+LOG_RANGE = 10_000
 _VOTE_COMMITTED = keccak(b"VoteCommitted(uint256,bytes32,bytes32)")
 _VALIDATOR_ADDED = keccak(b"ValidatorAdded(address,bytes32,bytes32,uint256)")
 _VALIDATOR_REMOVED = keccak(b"ValidatorRemoved(address,uint256)")
@@ -92,14 +94,16 @@ def _validator_changes(w3: Web3, before: int) -> list[dict[str, Any]]:
     sealed block ``before`` (a change in block b applies from block b + 1)."""
     if before <= 1:
         return []
-    logs = w3.eth.get_logs(
-        {
-            "fromBlock": 1,
-            "toBlock": before - 1,
-            "address": Web3.to_checksum_address(VALIDATORS_ADDRESS),
-            "topics": [["0x" + _VALIDATOR_ADDED.hex(), "0x" + _VALIDATOR_REMOVED.hex()]],
-        }
-    )
+    logs: list[Any] = []
+    for first in range(1, before, LOG_RANGE):  # nodes answer at most LOG_RANGE blocks a call
+        logs += w3.eth.get_logs(
+            {
+                "fromBlock": first,
+                "toBlock": min(first + LOG_RANGE, before) - 1,
+                "address": Web3.to_checksum_address(VALIDATORS_ADDRESS),
+                "topics": [["0x" + _VALIDATOR_ADDED.hex(), "0x" + _VALIDATOR_REMOVED.hex()]],
+            }
+        )
     hashes = list(dict.fromkeys("0x" + bytes(log["transactionHash"]).hex() for log in logs))
     proofs = []
     for tx_hash in hashes:
@@ -119,9 +123,12 @@ def validators_from_genesis(
 ) -> tuple[list[str], list[str]]:
     """The validator keys that seal ``block_number``: the genesis file's, then each
     proven change in ``changes`` applied in order. Returns the keys and what was
-    checked. Each change's block must be sealed by the set before it."""
+    checked. Each change's block must be sealed by the set before it, and the
+    changes must follow one another: the Validators contract numbers them (its
+    epoch, 0 at genesis), so a change left out of the middle is noticed."""
     members = {v.account.lower(): _key(v.sm2_public_key) for v in genesis.validators}
     notes = []
+    epoch = 0
     last = (0, -1)
     for change in changes:
         try:
@@ -138,8 +145,13 @@ def validators_from_genesis(
             )
         try:
             verify_proof(change, sorted(members.values()))
+            sealed = _header_number(change)
         except (ProofError, KeyError, ValueError) as exc:
             raise ReceiptError(f"validator_changes: block {number}: {exc}") from exc
+        if sealed != number:
+            raise ReceiptError(
+                f"validator_changes: block {number}: the sealed header's block number is {sealed}"
+            )
         raw = _b(change["receipt"], "validator_changes.receipt")
         status, _, _, logs = rlp.decode(raw[1:]) if raw and raw[0] < 0x7F else rlp.decode(raw)
         if status != b"\x01":
@@ -148,18 +160,34 @@ def validators_from_genesis(
         for address, topics, data in logs:
             if bytes(address) != VALIDATORS_ADDRESS or not topics:
                 continue
+            if bytes(topics[0]) not in (_VALIDATOR_ADDED, _VALIDATOR_REMOVED):
+                continue
             account = "0x" + bytes(topics[1])[-20:].hex()
-            if bytes(topics[0]) == _VALIDATOR_ADDED:
+            added = bytes(topics[0]) == _VALIDATOR_ADDED
+            # ValidatorAdded(account; x, y, epoch), ValidatorRemoved(account; epoch)
+            changed = int.from_bytes(bytes(data)[64:96] if added else bytes(data)[:32], "big")
+            if changed != epoch + 1:
+                raise ReceiptError(
+                    f"validator_changes: block {number}: change number {changed} follows "
+                    f"number {epoch}; a validator-set change is missing"
+                )
+            epoch = changed
+            if added:
                 members[account] = "04" + bytes(data)[:64].hex()
                 notes.append(f"#{number} + {account}")
-                applied += 1
-            elif bytes(topics[0]) == _VALIDATOR_REMOVED:
+            else:
                 members.pop(account, None)
                 notes.append(f"#{number} - {account}")
-                applied += 1
+            applied += 1
         if not applied:
             raise ReceiptError(f"validator_changes: block {number}: no validator-set change")
     return sorted(members.values()), notes
+
+
+def _header_number(proof: dict[str, Any]) -> int:
+    """The block number in the proof's header (which verify_proof binds to the seals)."""
+    header = rlp.decode(bytes.fromhex(str(proof["headerRlp"]).removeprefix("0x")))
+    return int.from_bytes(header[8], "big")
 
 
 def _b(value: Any, field: str) -> bytes:
@@ -229,6 +257,10 @@ def verify_offline(
                 f"genesis/on-chain validators ({reason})"
             ) from exc
         raise ReceiptError(f"proof: {exc}") from exc
+    if _header_number(proof) != number:
+        raise ReceiptError(
+            f"block_number: the sealed header is block {_header_number(proof)}, not {number}"
+        )
     checked.append(
         f"block {number} sealed by a quorum of {len(validators)} validators "
         f"({source}); transaction and receipt proven under its header"
