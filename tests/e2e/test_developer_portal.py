@@ -13,18 +13,21 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser import launch, needs_chromium
-from tests.sandbox.conftest import fast_password_hashing, live_platform
+from tests.sandbox.conftest import (  # noqa: F401 - fixtures used by name
+    fast_password_hashing,
+    live_with_chain,
+    sandbox_chain,
+)
 from tests.sandbox.portal_flow import run_example
 
 pytestmark = needs_chromium
 
 
 @pytest.fixture
-def live(sqlite_database, tmp_path, monkeypatch):
-    """The whole platform under uvicorn, as in the sandbox tests."""
+def live(request, monkeypatch):
+    """The whole platform under uvicorn with a sandbox ledger, as in the sandbox tests."""
     fast_password_hashing(monkeypatch)
-    with live_platform(sqlite_database, tmp_path) as platform:
-        yield platform
+    return request.getfixturevalue("live_with_chain")
 
 
 @pytest.fixture
@@ -89,17 +92,19 @@ def test_developer_goes_from_sign_up_to_working_calls_in_the_browser(live, page,
     assert "True" in run_example(*shown["python"], env, tmp_path)
     assert json.loads(run_example(*shown["register"], env, tmp_path))["client_id"]
     assert json.loads(run_example(*shown["hpf"], env, tmp_path))["status"] == "normal"
+    ledger = run_example(*shown["ledger"], env, tmp_path)  # the sandbox's vote and fund
+    assert "已投 cast:" in ledger and "分户 accounts:" in ledger, ledger
 
     page.get_by_role("link", name="我的应用 My apps").click()
     page.get_by_role("link", name="停车缴费小程序").click()
     page.get_by_role("link", name="请求日志 Logs").click()
     rows = page.locator("#log tbody tr")
-    assert rows.count() == 4
+    assert rows.count() == 8
     assert "/api/v1/workorders" in page.inner_text("#log")
     assert secret not in page.content()
 
     page.get_by_role("link", name="用量 Usage").click()
-    assert page.inner_text("#total") == "4"
+    assert page.inner_text("#total") == "8"
     assert page.locator("#usage-chart rect").count() == 48
 
     page.get_by_role("link", name="密钥 Keys").click()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -26,16 +27,19 @@ def _token(base: str, firm: dict, scope: str) -> str:
 
 def test_wuye_run_seeds_serves_and_stops_cleanly(tmp_path: Path):
     port, mqtt_port, ledger_port = _free_port(), _free_port(), _free_port()
+    sandbox_port = _free_port()
     env = dict(
         os.environ,
         WUYE_VAR_DIR=str(tmp_path / "var"),
         WUYE_EMBEDDED_MQTT_PORT=str(mqtt_port),
         WUYE_EMBEDDED_LEDGER_PORT=str(ledger_port),
+        WUYE_EMBEDDED_SANDBOX_LEDGER_PORT=str(sandbox_port),
         WUYE_PUBLIC_URL=f"http://127.0.0.1:{port}",
     )
     env.pop("WUYE_DATABASE_URL", None)
     env.pop("WUYE_MQTT_URL", None)
     env.pop("WUYE_LEDGER_URL", None)
+    env.pop("WUYE_SANDBOX_LEDGER_URL", None)
     proc = subprocess.Popen(
         [sys.executable, "-m", "wuye", "run", "--port", str(port)],
         env=env,
@@ -101,6 +105,7 @@ def test_wuye_run_seeds_serves_and_stops_cleanly(tmp_path: Path):
         assert latest, "the run's ingest stored no telemetry"
 
         _the_ledger_demo_is_there_and_checks_out(base, creds, env, ledger_port, tmp_path)
+        _a_new_sandbox_lives_on_the_sandbox_ledger(base, env, ledger_port, sandbox_port)
     finally:
         proc.send_signal(signal.SIGINT)
         try:
@@ -111,6 +116,58 @@ def test_wuye_run_seeds_serves_and_stops_cleanly(tmp_path: Path):
     for url in (f"{base}/", f"{base}/docs", f"{base}/onboarding", f"{base}/explorer"):
         assert url in out, f"{url} not printed"
     assert proc.returncode == 0, out[-2000:]
+
+
+def _rpc(port: int, method: str) -> str:
+    answer = httpx.post(
+        f"http://127.0.0.1:{port}",
+        json={"jsonrpc": "2.0", "id": 1, "method": method, "params": []},
+    ).json()
+    return answer["result"]
+
+
+def _a_new_sandbox_lives_on_the_sandbox_ledger(base, env, ledger_port, sandbox_port):
+    """A developer signs up on the portal and creates an app: the sandbox estate gets its
+    fund history and a vote in progress on the embedded sandbox ledger, a chain of its
+    own, and the platform's ledger does not move."""
+    from wuye.ledger.network import SANDBOX_CHAIN_ID
+
+    assert int(_rpc(sandbox_port, "eth_chainId"), 16) == SANDBOX_CHAIN_ID
+    platform_head = _rpc(ledger_port, "eth_blockNumber")
+
+    def csrf(page: str) -> str:
+        return re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+
+    with httpx.Client(base_url=base, timeout=120, follow_redirects=False) as portal:
+        page = portal.get("/developer/signup").text
+        signed_up = portal.post(
+            "/developer/signup",
+            data={"csrf_token": csrf(page), "username": "e2e-dev", "password": "s3cret-pass",
+                  "display_name": "社区服务科技", "email": "dev@example.com"},
+        )  # fmt: skip
+        assert signed_up.status_code == 303, signed_up.text[:500]
+        page = portal.get("/developer/apps").text
+        created = portal.post(
+            "/developer/apps", data={"csrf_token": csrf(page), "name": "社区团购"}
+        )
+        assert created.status_code == 201, created.text[:1000]
+    client_id = re.search(r'<code id="client-id">([^<]+)</code>', created.text).group(1)
+    secret = re.search(r'<code id="client-secret">([^<]+)</code>', created.text).group(1)
+    token = httpx.post(
+        f"{base}/oauth/token",
+        data={"grant_type": "client_credentials", "scope": "estates:read votes:read funds:read"},
+        auth=(client_id, secret),
+    ).json()["access_token"]
+    bearer = {"Authorization": f"Bearer {token}"}
+    estate = httpx.get(f"{base}/api/v1/estates", headers=bearer).json()["items"][0]["id"]
+    votes = httpx.get(f"{base}/api/v1/elections", params={"status": "open"}, headers=bearer)
+    assert votes.json()["total"] == 1, votes.text
+    reconcile = subprocess.run(
+        [sys.executable, "-m", "wuye", "fund", "reconcile", "--estate", estate],
+        env=env, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert reconcile.returncode == 0, reconcile.stdout + reconcile.stderr
+    assert _rpc(ledger_port, "eth_blockNumber") == platform_head
 
 
 def _the_ledger_demo_is_there_and_checks_out(base, creds, env, ledger_port, tmp_path):

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from types import SimpleNamespace
 
 import httpx
 import pytest
@@ -49,17 +50,23 @@ class Live:
         return r.json()["access_token"]
 
 
-def make_settings(tmp_path: Path, port: int) -> Settings:
+def make_settings(tmp_path: Path, port: int, **fields) -> Settings:
+    """The sandbox ledger is off unless a test brings a node (tests/sandbox/test_ledger.py)."""
     return Settings(
-        var_dir=tmp_path / "var",
-        secret_key="sandbox-test-secret-0123456789",
-        public_url=f"http://127.0.0.1:{port}",
-        registration_token="initial-access-token-for-tests",
+        **{
+            "var_dir": tmp_path / "var",
+            "secret_key": "sandbox-test-secret-0123456789",
+            "public_url": f"http://127.0.0.1:{port}",
+            "registration_token": "initial-access-token-for-tests",
+            "sandbox_ledger_url": "off",
+        }
+        | fields
     )
 
 
 def new_app(live: Live, username: str = "dev") -> SandboxApp:
     """A developer and an app, made as the portal makes them (keys by RFC 7591)."""
+    from wuye.sandbox.chain import ledgers
     from wuye.sandbox.rfc7591 import registrar
 
     database, settings = live.database, live.settings
@@ -77,15 +84,16 @@ def new_app(live: Live, username: str = "dev") -> SandboxApp:
         developer_id=developer_id,
         name="智慧停车",
         category="parking",
+        chain=ledgers(settings, live.app.state),
     )
     return SandboxApp(app.id, app.tenant_id, app.client_id, secret, developer_id)
 
 
 @contextmanager
-def live_platform(database: Database, tmp_path: Path) -> Iterator[Live]:
+def live_platform(database: Database, tmp_path: Path, **settings_fields) -> Iterator[Live]:
     """The whole platform app under uvicorn on a free loopback port."""
     port = free_port()
-    settings = make_settings(tmp_path, port)
+    settings = make_settings(tmp_path, port, **settings_fields)
     app = create_app(settings, database)
     with serving(app, port) as url:
         yield Live(url, settings, database, app)
@@ -101,6 +109,66 @@ def live(sqlite_database: Database, tmp_path: Path) -> Iterator[Live]:
 def live_on_each_backend(database: Database, tmp_path: Path) -> Iterator[Live]:
     """The platform under uvicorn over SQLite, then over PostgreSQL."""
     with live_platform(database, tmp_path) as platform:
+        yield platform
+
+
+@contextmanager
+def ledger_node(root: Path) -> Iterator[SimpleNamespace]:
+    """A ledger node with the votes and fund contracts deployed, and the environment that
+    gives them to the platform as an operator would for a ledger reached by URL:
+    ``WUYE_...`` for the platform's ledger when ``root`` is named "platform", else the
+    sandbox ledger's ``WUYE_SANDBOX_...`` (on the sandbox chain id)."""
+    from eth_account import Account
+
+    from wuye.ledger.embedded import start_embedded_node, start_sandbox_node
+    from wuye.ledger.fund.chain import deploy as deploy_fund
+    from wuye.ledger.sites import LedgerSite
+    from wuye.ledger.votes.chain import connect
+    from wuye.ledger.votes.chain import deploy as deploy_votes
+    from wuye.platform.settings import EMBEDDED
+
+    if root.name == "platform":
+        node, prefix = start_embedded_node(root, port=free_port(), block_interval=0.05), "WUYE_"
+    else:
+        site = LedgerSite("sandbox", EMBEDDED, free_port(), root, "WUYE_SANDBOX_")
+        node, prefix = start_sandbox_node(site), "WUYE_SANDBOX_"
+    try:
+        w3 = connect(node.url)
+        admin = node.accounts[0]["privateKey"]
+        officer, manager = Account.create(), Account.create()
+        ballots, record = deploy_votes(w3, admin, officer.address)
+        fund = deploy_fund(w3, admin, manager.address, ballots)
+        env = {
+            "VOTES_OFFICER_KEY": officer.key.hex(),
+            "VOTES_RECORD": record,
+            "FUND_MANAGER_KEY": manager.key.hex(),
+            "FUND_CONTRACT": fund,
+        }
+        yield SimpleNamespace(node=node, env={prefix + k: v for k, v in env.items()})
+    finally:
+        node.stop()
+
+
+@pytest.fixture(scope="module")
+def sandbox_chain(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SimpleNamespace]:
+    """A sandbox ledger node with its contracts, for the module."""
+    with ledger_node(tmp_path_factory.mktemp("chain") / "sandbox") as chain:
+        yield chain
+
+
+@pytest.fixture
+def live_with_chain(
+    sqlite_database: Database,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    sandbox_chain: SimpleNamespace,
+) -> Iterator[Live]:
+    """The platform under uvicorn with a sandbox ledger: new sandboxes get their fund
+    history and a vote in progress."""
+    for name, value in sandbox_chain.env.items():
+        monkeypatch.setenv(name, value)
+    url = sandbox_chain.node.url
+    with live_platform(sqlite_database, tmp_path, sandbox_ledger_url=url) as platform:
         yield platform
 
 

@@ -33,7 +33,8 @@ def _sign_up(http: httpx.Client, username: str) -> None:
     assert r.status_code == 303 and r.headers["location"] == "/developer/apps"
 
 
-def test_sign_up_to_working_calls_following_only_the_portal(live, tmp_path):
+def test_sign_up_to_working_calls_following_only_the_portal(live_with_chain, tmp_path):
+    live = live_with_chain
     with live.http(follow_redirects=False) as http:
         assert "开发者门户" in http.get("/developer").text
         _sign_up(http, "carer")
@@ -50,7 +51,7 @@ def test_sign_up_to_working_calls_following_only_the_portal(live, tmp_path):
         assert secret not in http.get(app_path).text
         guide = http.get("/developer/guide", params={"app": app_path.rsplit("/", 1)[1]}).text
     shown = examples(guide)
-    assert set(shown) == {"estates", "workorder", "python", "register", "hpf", "reset"}
+    assert set(shown) == {"estates", "workorder", "python", "register", "hpf", "ledger", "reset"}
     assert all(client_id in code for lang, code in shown.values() if "CLIENT_SECRET" in code)
     env = {"CLIENT_SECRET": secret, "REGISTRATION_TOKEN": registration}
     estates = json.loads(run_example(*shown["estates"], env, tmp_path))
@@ -63,8 +64,12 @@ def test_sign_up_to_working_calls_following_only_the_portal(live, tmp_path):
     assert registered["client_id"] and registered["token_endpoint_auth_method"] == "none"
     account = json.loads(run_example(*shown["hpf"], env, tmp_path))
     assert account["status"] == "normal"
+    ledger = run_example(*shown["ledger"], env, tmp_path)
+    assert re.search(r"已投 cast: [1-9]\d* 账本 ledger: 0x[0-9a-fA-F]{40}/\d+", ledger), ledger
+    assert re.search(r"分户 accounts: [1-9]", ledger), ledger
     reset = json.loads(run_example(*shown["reset"], env, tmp_path))
     assert reset["counts"]["work_orders"] == 4  # the new work order is gone again
+    assert reset["counts"]["votes_open"] == 1 and reset["counts"]["ballots_cast"] > 0
     with live.http() as http:
         _login(http, "carer")
         logs = http.get(f"{app_path}/logs").text
@@ -72,7 +77,7 @@ def test_sign_up_to_working_calls_following_only_the_portal(live, tmp_path):
     assert "/api/v1/workorders" in logs and "/api/v1/sandbox/reset" in logs
     assert secret not in logs
     total = int(re.search(r'<span id="total">(\d+)</span>', usage).group(1))
-    assert total == 5  # token, registration and mock calls are not API calls
+    assert total == 9  # token, registration and mock calls are not API calls
 
 
 def _login(http: httpx.Client, username: str) -> None:

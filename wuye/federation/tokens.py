@@ -439,6 +439,7 @@ class TokenVerifier:
             scopes=frozenset(str(claims.get("scope", "")).split()),
             role=claims.get("role"),
             host=bool(claims.get("host")) and TenantKind(kind) is TenantKind.HOST,
+            sandbox=TenantKind(kind) is TenantKind.SANDBOX,
             token_id=claims["jti"],
         )
 

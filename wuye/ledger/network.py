@@ -22,6 +22,8 @@ from wuye.ledger.node import NodeConfig
 
 DEV_BALANCE_WEI = 10_000 * 10**18
 DEFAULT_CHAIN_ID = 20_201_099  # 2020, 建房〔2020〕99号
+#: The developer sandboxes' chain: never the platform's, so no transaction replays across.
+SANDBOX_CHAIN_ID = 20_201_098
 
 
 @dataclass(frozen=True)

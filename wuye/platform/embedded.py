@@ -40,6 +40,14 @@ def start_services(settings: Settings, stack: ExitStack, echo: Callable[[str], N
         stack.callback(node.stop)
         urls["ledger"] = node.url
         echo(f"  区块链节点 / ledger JSON-RPC        {node.url}")
+    if settings.sandbox_ledger_url == EMBEDDED:
+        from wuye.ledger.embedded import start_sandbox_node
+        from wuye.ledger.sites import sandbox_site
+
+        sandbox = start_sandbox_node(sandbox_site(settings))
+        stack.callback(sandbox.stop)
+        urls["sandbox_ledger"] = sandbox.url
+        echo(f"  沙箱账本 / sandbox ledger JSON-RPC   {sandbox.url}")
     return urls
 
 

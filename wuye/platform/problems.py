@@ -30,6 +30,7 @@ CATALOGUE: dict[str, tuple[int, str]] = {
     "conflict": (409, "资源冲突 / Conflict"),
     "rate-limited": (429, "请求过多 / Too many requests"),
     "internal-error": (500, "服务器内部错误 / Internal error"),
+    "service-unavailable": (503, "服务暂不可用 / Service unavailable"),
 }
 
 

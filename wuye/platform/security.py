@@ -22,6 +22,7 @@ class Principal:
     scopes: frozenset[str] = field(default_factory=frozenset)
     role: str | None = None
     host: bool = False  # a principal of the host firm (may use host-only admin routes)
+    sandbox: bool = False  # a principal of a developer sandbox (writes to the sandbox ledger)
     token_id: str | None = None
 
     def has(self, scope: str) -> bool:

@@ -18,6 +18,10 @@ EMBEDDED = "embedded"
 EMBEDDED_MQTT_PORT = 18830
 #: The embedded ledger node's JSON-RPC port.
 EMBEDDED_LEDGER_PORT = 18545
+#: The embedded sandbox ledger node's JSON-RPC port.
+EMBEDDED_SANDBOX_LEDGER_PORT = 18546
+#: ``WUYE_SANDBOX_LEDGER_URL=off``: sandboxes have no ledger (no votes, no fund movements).
+OFF = "off"
 
 
 class Settings(BaseSettings):
@@ -38,6 +42,14 @@ class Settings(BaseSettings):
     )
     embedded_mqtt_port: int = Field(default=EMBEDDED_MQTT_PORT, description="Embedded broker.")
     embedded_ledger_port: int = Field(default=EMBEDDED_LEDGER_PORT, description="Embedded node.")
+    sandbox_ledger_url: str = Field(
+        default=EMBEDDED,
+        description="The developer sandboxes' own ledger (JSON-RPC URL, 'embedded', or 'off'); "
+        "never the platform's.",
+    )
+    embedded_sandbox_ledger_port: int = Field(
+        default=EMBEDDED_SANDBOX_LEDGER_PORT, description="Embedded sandbox ledger node."
+    )
     host: str = "127.0.0.1"
     port: int = 8000
     token_ttl_seconds: int = Field(default=900, description="Access token lifetime.")

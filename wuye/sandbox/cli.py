@@ -95,7 +95,10 @@ def reset(app_id: str) -> None:
     try:
         with database.transaction(Scope.for_host()) as session:
             tenant_id = service.get_app(session=session, app_id=app_id).tenant_id
+        from wuye.sandbox.chain import ledgers
+
         counts = service.reset(
+            chain=ledgers(settings),
             database=database,
             cipher=PersonalDataCipher(settings.secret_bytes()),
             keyring=keyring_for_secret(settings.secret_bytes()),

@@ -245,7 +245,10 @@ async def create_app(request: Request) -> Response:
     state = request.app.state
 
     def run():
+        from wuye.sandbox.chain import ledgers
+
         return service.create_app(
+            chain=ledgers(state.settings, state),
             database=state.db,
             settings=state.settings,
             cipher=state.pii,
@@ -346,8 +349,11 @@ async def reset(request: Request, app_id: str) -> Response:
         tenant_id = service.get_app(
             session=session, app_id=app_id, developer_id=developer_id
         ).tenant_id
+    from wuye.sandbox.chain import ledgers
+
     await run_in_threadpool(
         lambda: service.reset(
+            chain=ledgers(state.settings, state),
             database=state.db,
             cipher=state.pii,
             keyring=keyring_for_secret(state.settings.secret_bytes()),

@@ -13,7 +13,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Sequence
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import delete as sa_delete
 from sqlalchemy import func, select
@@ -39,6 +39,9 @@ from wuye.platform.settings import Settings
 from wuye.sandbox import seed as sandbox_seed
 from wuye.sandbox.models import APP_CATEGORIES, Developer, Promotion, RequestLog, SandboxApp
 from wuye.sandbox.rfc7591 import Registrar
+
+if TYPE_CHECKING:
+    from wuye.sandbox.chain import SandboxLedgers
 
 #: Lifetime of the initial access token for RFC 7591 registration shown in the portal.
 REGISTRATION_TOKEN_TTL = 7 * 24 * 3600
@@ -140,13 +143,16 @@ def create_app(
     developer_id: str,
     name: str,
     category: str = "other",
+    chain: SandboxLedgers | None = None,
 ) -> tuple[SandboxApp, str]:
     """A new app: a sandbox tenant of its own, its keys at once, and the synthetic estate.
 
     The keys are a confidential client for the client credentials grant, registered
     with ``register`` (RFC 7591, see :mod:`wuye.sandbox.rfc7591`) under an initial
-    access token of the new tenant, so the developer role bounds its scopes. Returns
-    the app and its client secret, shown once.
+    access token of the new tenant, so the developer role bounds its scopes. With
+    ``chain`` (:func:`wuye.sandbox.chain.ledgers`) the estate also gets its fund history
+    and a vote in progress on the sandbox ledger. Returns the app and its client
+    secret, shown once.
     """
     name = name.strip()
     if not 1 <= len(name) <= 200:
@@ -197,6 +203,10 @@ def create_app(
         sandbox_seed.seed_sandbox(
             database, cipher=cipher, keyring=keyring, tenant_id=tenant_id, seed=app.seed
         )
+        if chain is not None:
+            from wuye.sandbox.chain import seed_on_ledger
+
+            seed_on_ledger(database, chain=chain, tenant_id=tenant_id, seed=app.seed)
     except BaseException:
         with database.transaction(Scope.for_host()) as session:  # nothing half-made stays
             session.execute(sa_delete(Tenant).where(Tenant.id == tenant_id))
@@ -205,10 +215,17 @@ def create_app(
 
 
 def reset(
-    *, database: Database, cipher: PersonalDataCipher, keyring: DeviceKeyring, tenant_id: str
+    *,
+    database: Database,
+    cipher: PersonalDataCipher,
+    keyring: DeviceKeyring,
+    tenant_id: str,
+    chain: SandboxLedgers | None = None,
 ) -> dict[str, int]:
     """Put a sandbox back to its seed state: its data is deleted and seeded again from
-    the app's seed (same people, units and work orders; fresh identifiers)."""
+    the app's seed (same people, units and work orders; fresh identifiers), and, with
+    ``chain``, a fresh fund history and vote on the sandbox ledger (the chain keeps the
+    old ones, under the old estate's reference: a ledger forgets nothing)."""
     with database.transaction(Scope.for_host()) as session:
         tenant = session.get(Tenant, tenant_id)
         app = app_for_tenant(session=session, tenant_id=tenant_id)
@@ -216,9 +233,14 @@ def reset(
             raise Problem("forbidden", "only a sandbox can be reset / 仅沙箱可重置")
         app_seed = app.seed
     sandbox_seed.wipe(database, tenant_id=tenant_id)
-    return sandbox_seed.seed_sandbox(
+    counts = sandbox_seed.seed_sandbox(
         database, cipher=cipher, keyring=keyring, tenant_id=tenant_id, seed=app_seed
     )
+    if chain is not None:
+        from wuye.sandbox.chain import seed_on_ledger
+
+        counts |= seed_on_ledger(database, chain=chain, tenant_id=tenant_id, seed=app_seed)
+    return counts
 
 
 def registration_token(*, session: Session, settings: Settings, app: SandboxApp) -> str:

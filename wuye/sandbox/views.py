@@ -36,14 +36,18 @@ LOG_SORT = frozenset({"created_at", "status", "latency_ms"})
     summary="重置沙箱到初始数据 / Reset the caller's sandbox to its seed state",
 )
 async def reset_sandbox(request: Request, ctx: Context = scoped("estates:write")) -> ResetOut:
+    from wuye.sandbox.chain import ledgers
+
     principal: Principal = ctx.principal
     app = request.app
     counts = await run_in_threadpool(
-        service.reset,
-        database=app.state.db,
-        cipher=app.state.pii,
-        keyring=keyring_for_secret(app.state.settings.secret_bytes()),
-        tenant_id=principal.tenant_id,
+        lambda: service.reset(
+            chain=ledgers(app.state.settings, app.state),
+            database=app.state.db,
+            cipher=app.state.pii,
+            keyring=keyring_for_secret(app.state.settings.secret_bytes()),
+            tenant_id=principal.tenant_id,
+        )
     )
     return ResetOut(tenant_id=principal.tenant_id, counts=counts)
 

@@ -10,11 +10,9 @@ remembers under ``var/``) the fund of this installation.
 from __future__ import annotations
 
 import json
-import os
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from eth_account import Account
@@ -253,26 +251,31 @@ def deploy(w3: Web3, admin_key: str, manager_address: str, ballots_address: str)
 
 
 def configured_ledger(
-    settings: Any, ballots_address: str | None = None, *, deploy_if_missing: bool = True
+    settings: Any,
+    ballots_address: str | None = None,
+    *,
+    deploy_if_missing: bool = True,
+    site: Any = None,
 ) -> FundLedger:
-    """The fund manager from ``WUYE_FUND_MANAGER_KEY`` / ``WUYE_FUND_CONTRACT``, or, on the
-    embedded ledger, a contract deployed once with the node's dev admin and remembered
-    in ``var/fund-ledger.json`` (beside the votes' ``var/votes-ledger.json``)."""
+    """The fund manager of ``site`` (the platform's ledger by default): from
+    ``WUYE_FUND_MANAGER_KEY`` / ``WUYE_FUND_CONTRACT`` (``WUYE_SANDBOX_...`` for the
+    sandboxes), or, on an embedded node, a contract deployed once with the node's dev
+    admin and remembered in the site's ``fund-ledger.json`` (beside ``votes-ledger.json``)."""
+    from wuye.ledger.sites import platform_site
     from wuye.platform.problems import Problem
-    from wuye.platform.settings import EMBEDDED
 
-    url = settings.ledger_url
-    if url == EMBEDDED:
-        url = f"http://127.0.0.1:{settings.embedded_ledger_port}"
-    w3 = connect(url)
-    key, address = os.environ.get("WUYE_FUND_MANAGER_KEY"), os.environ.get("WUYE_FUND_CONTRACT")
+    site = site or platform_site(settings)
+    w3 = connect(site.rpc_url)
+    key, address = site.env("FUND_MANAGER_KEY"), site.env("FUND_CONTRACT")
     if key and address:
         return FundLedger(Officer(w3, key), address)
-    if settings.ledger_url != EMBEDDED:
+    if not site.embedded:
         raise Problem(
-            "conflict", "set WUYE_FUND_MANAGER_KEY and WUYE_FUND_CONTRACT for this ledger"
+            "conflict",
+            f"set {site.env_prefix}FUND_MANAGER_KEY and {site.env_prefix}FUND_CONTRACT "
+            "for this ledger",
         )
-    state = Path(settings.var_dir) / "fund-ledger.json"
+    state = site.state_dir / "fund-ledger.json"
     if state.exists():
         saved = json.loads(state.read_text())
     elif not deploy_if_missing:
@@ -281,12 +284,14 @@ def configured_ledger(
         if ballots_address is None:
             from wuye.ledger.votes.views import _configured_ledger
 
-            votes = _configured_ledger(settings)
+            votes = _configured_ledger(settings, site)
             ballots_address = votes.officer.record(votes.record_address).functions.ballots().call()
-        accounts = json.loads((Path(settings.var_dir) / "ledger" / "accounts.json").read_text())
         manager_key = "0x" + bytes(Account.create().key).hex()
         fund = deploy(
-            w3, accounts[0]["privateKey"], Account.from_key(manager_key).address, ballots_address
+            w3,
+            site.dev_accounts()[0]["privateKey"],
+            Account.from_key(manager_key).address,
+            ballots_address,
         )
         saved = {"manager_key": manager_key, "fund": fund}
         state.write_text(json.dumps(saved))

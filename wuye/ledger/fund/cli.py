@@ -14,8 +14,11 @@ def fund() -> None:
     """专项维修资金 / Maintenance fund."""
 
 
-def _ledger(rpc_url: str | None, address: str | None):  # noqa: ANN202
+def _ledger(rpc_url: str | None, address: str | None, *, sandbox: bool):  # noqa: ANN202
+    """The fund contract given on the command line, or the configured one of the estate's
+    site: the sandbox ledger for a sandbox tenant's estate, the platform's otherwise."""
     from wuye.ledger.fund.chain import FundLedger, configured_ledger
+    from wuye.ledger.sites import LedgerOff, site_for
     from wuye.ledger.votes.chain import connect
     from wuye.platform.settings import get_settings
 
@@ -23,7 +26,13 @@ def _ledger(rpc_url: str | None, address: str | None):  # noqa: ANN202
         return FundLedger.reader(connect(rpc_url), address)
     if rpc_url or address:
         raise click.UsageError("give both --rpc and --fund, or neither")
-    return configured_ledger(get_settings(), deploy_if_missing=False)
+    settings = get_settings()
+    try:
+        return configured_ledger(
+            settings, deploy_if_missing=False, site=site_for(settings, sandbox=sandbox)
+        )
+    except LedgerOff as exc:
+        raise click.ClickException(f"沙箱账本未启用 / {exc}") from exc
 
 
 @fund.command("reconcile")
@@ -33,20 +42,27 @@ def _ledger(rpc_url: str | None, address: str | None):  # noqa: ANN202
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 def reconcile_cmd(estate_id: str, rpc_url: str | None, address: str | None, as_json: bool) -> None:
     """Prove unit balances add up to the estate's on the ledger and the database mirrors it."""
+    from wuye.federation.models import Tenant, TenantKind
     from wuye.ledger.fund.reconcile import reconcile
     from wuye.platform.db import Database, Scope
     from wuye.platform.estates.models import Estate
     from wuye.platform.settings import get_settings
 
-    try:
-        ledger = _ledger(rpc_url, address)
-    except LookupError as exc:
-        raise click.ClickException(f"找不到维修资金合约 / {exc}") from exc
     database = Database(get_settings().effective_database_url)
     try:
         with database.transaction(Scope.for_host()) as session:
-            if session.get(Estate, estate_id) is None:
+            estate = session.get(Estate, estate_id)
+            if estate is None:
                 raise click.ClickException(f"找不到小区 / estate {estate_id} not found")
+            tenant = session.get(Tenant, estate.tenant_id)
+            try:
+                ledger = _ledger(
+                    rpc_url,
+                    address,
+                    sandbox=tenant is not None and tenant.kind is TenantKind.SANDBOX,
+                )
+            except LookupError as exc:
+                raise click.ClickException(f"找不到维修资金合约 / {exc}") from exc
             try:
                 report = reconcile(session=session, ledger=ledger, estate_id=estate_id)
             except OSError as exc:

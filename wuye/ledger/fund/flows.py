@@ -11,8 +11,10 @@ threshold decryption, and the result recorded in ``Ballots``.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from types import SimpleNamespace
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -45,20 +47,29 @@ def _as_owner(tenant_id: str, owner_id: str) -> Principal:
     )
 
 
-def run_project_vote(
+@dataclass
+class SimulatedVote:
+    """A project's vote with locally simulated trustees and owners: what is needed to
+    cast for the owners it registered and, after closing, to decrypt as the trustees."""
+
+    election: Any
+    keys: list[Any]
+    threshold: int
+    owners: SimulatedOwner
+    casters: dict[str, str]
+    tenant_id: str
+
+
+def open_project_vote(
     *,
     session: Session,
     votes_ledger: VotesLedger,
-    fund_ledger: FundLedger,
     project_id: str,
-    choices: Mapping[str, int],
+    voters: Iterable[str],
     tenant_id: str,
-    progress: Callable[[str], None] | None = None,
-) -> FundProject:
-    """Request the project's vote, run it to a decided result with ``choices`` (unit id →
-    0 agree / 1 oppose / 2 abstain; units not named do not vote), and record the outcome
-    on the fund (approve, ratify, or reject)."""
-    say = progress or (lambda _line: None)
+) -> SimulatedVote:
+    """Request the project's vote, run the trustees' key ceremony, let the co-owners of each
+    unit in ``voters`` choose who casts and register that unit's credential, and open it."""
     vote_in = VoteIn(threshold=2, trustees=3)
     election = service.request_vote(session=session, project_id=project_id, vote_in=vote_in)
     dealings, keys = ceremony(vote_in.threshold, vote_in.trustees, ceremony_context(election.id))
@@ -69,7 +80,7 @@ def run_project_vote(
     # device registers the public half of the unit's voting credential.
     owners_of = SimulatedOwner()
     casters: dict[str, str] = {}
-    for unit_id in choices:
+    for unit_id in voters:
         owners = votes.co_owners(session=session, unit_id=unit_id)
         caster = owners[0]
         if len(owners) > 1:
@@ -97,12 +108,27 @@ def run_project_vote(
         )
         casters[unit_id] = caster.id
     votes.open_election(session=session, election_id=election.id, ledger=votes_ledger)
+    return SimulatedVote(election, keys, vote_in.threshold, owners_of, casters, tenant_id)
+
+
+def cast_simulated(
+    *,
+    session: Session,
+    votes_ledger: VotesLedger,
+    vote: SimulatedVote,
+    choices: Mapping[str, int],
+    progress: Callable[[str], None] | None = None,
+) -> None:
+    """Cast, as each unit's chosen owner, the encrypted and signed ballot for ``choices``
+    (unit id → 0 agree / 1 oppose / 2 abstain)."""
+    say = progress or (lambda _line: None)
+    election = vote.election
     manifest = votes.manifest_of(election)
     refs = {u: bytes.fromhex(r) for u, r in json.loads(election.unit_refs).items()}
     say(f"表决 / vote: {len(choices)} 张加密选票 encrypted ballots")
     for unit_id, choice in choices.items():
         ballot, _ = encrypt_ballot(manifest.public_key, choice, 3, manifest.context(refs[unit_id]))
-        signature = owners_of.sign(
+        signature = vote.owners.sign(
             unit_id,
             election=election.id,
             fingerprint=manifest.fingerprint,
@@ -114,17 +140,32 @@ def run_project_vote(
             election_id=election.id,
             cast_in=CastIn(
                 unit_id=unit_id,
-                owner_id=casters[unit_id],
+                owner_id=vote.casters[unit_id],
                 ballot=ballot.to_json(),
                 signature=signature,
             ),
-            principal=_as_owner(tenant_id, casters[unit_id]),
+            principal=_as_owner(vote.tenant_id, vote.casters[unit_id]),
             ledger=votes_ledger,
         )
+
+
+def decide_project_vote(
+    *,
+    session: Session,
+    votes_ledger: VotesLedger,
+    fund_ledger: FundLedger,
+    project_id: str,
+    vote: SimulatedVote,
+    progress: Callable[[str], None] | None = None,
+) -> FundProject:
+    """Close the vote, decrypt the tally as the trustees, and record the outcome on the
+    fund (approve, ratify, or reject)."""
+    say = progress or (lambda _line: None)
+    election = vote.election
     votes.close_election(session=session, election_id=election.id, ledger=votes_ledger)
     tally = votes.tally_of(election)
-    holder = SimpleNamespace(fingerprint=manifest.fingerprint)
-    for trustee in keys[: vote_in.threshold]:
+    holder = SimpleNamespace(fingerprint=votes.manifest_of(election).fingerprint)
+    for trustee in vote.keys[: vote.threshold]:
         shares = share_tally(holder, trustee, tally)  # type: ignore[arg-type]
         votes.submit_shares(
             session=session,
@@ -137,3 +178,36 @@ def run_project_vote(
         )
     say(f"表决结果 / result on the ledger: {election.ledger_ref} approved={election.approved}")
     return service.authorise_by_vote(session=session, ledger=fund_ledger, project_id=project_id)
+
+
+def run_project_vote(
+    *,
+    session: Session,
+    votes_ledger: VotesLedger,
+    fund_ledger: FundLedger,
+    project_id: str,
+    choices: Mapping[str, int],
+    tenant_id: str,
+    progress: Callable[[str], None] | None = None,
+) -> FundProject:
+    """Request the project's vote, run it to a decided result with ``choices`` (unit id →
+    0 agree / 1 oppose / 2 abstain; units not named do not vote), and record the outcome
+    on the fund (approve, ratify, or reject)."""
+    vote = open_project_vote(
+        session=session,
+        votes_ledger=votes_ledger,
+        project_id=project_id,
+        voters=list(choices),
+        tenant_id=tenant_id,
+    )
+    cast_simulated(
+        session=session, votes_ledger=votes_ledger, vote=vote, choices=choices, progress=progress
+    )
+    return decide_project_vote(
+        session=session,
+        votes_ledger=votes_ledger,
+        fund_ledger=fund_ledger,
+        project_id=project_id,
+        vote=vote,
+        progress=progress,
+    )

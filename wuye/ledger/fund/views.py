@@ -33,6 +33,7 @@ from wuye.ledger.fund.models import (
     VoteIn,
 )
 from wuye.ledger.fund.reconcile import reconcile
+from wuye.ledger.sites import LedgerOff, site_for
 from wuye.platform.deps import Context, UnitOfWorkRoute, scoped
 from wuye.platform.estates.service import get_estate
 from wuye.platform.listing import ListParams, Page, list_params, paginate
@@ -46,17 +47,25 @@ PROJECT_SORT = frozenset({"created_at", "title", "budget_fen"})
 COMMON_SORT = frozenset({"period", "created_at", "amount_fen"})
 
 
-def ledger_for(request: Request) -> FundLedger:
-    """The fund's ledger client: set on ``app.state.fund_ledger`` or configured once."""
-    ledger = getattr(request.app.state, "fund_ledger", None)
+def ledger_for(request: Request, ctx: Context) -> FundLedger:
+    """The fund's ledger client on the caller's site (the sandbox ledger for a sandbox
+    tenant): ``app.state.fund_ledger`` / ``sandbox_fund_ledger``, or configured once."""
+    sandbox = ctx.principal.sandbox
+    prefix = "sandbox_" if sandbox else ""
+    state = request.app.state
+    ledger = getattr(state, prefix + "fund_ledger", None)
     if ledger is None:
+        settings = state.settings
+        site = site_for(settings, sandbox=sandbox)
         ballots = None
-        votes = getattr(request.app.state, "votes_ledger", None)
+        votes = getattr(state, prefix + "votes_ledger", None)
         if votes is not None:
             ballots = votes.officer.record(votes.record_address).functions.ballots().call()
-        ledger = request.app.state.fund_ledger = configured_ledger(
-            request.app.state.settings, ballots
-        )
+        try:
+            ledger = configured_ledger(settings, ballots, site=site)
+        except LedgerOff as exc:
+            raise Problem("conflict", f"沙箱账本未启用 / {exc}") from exc
+        setattr(state, prefix + "fund_ledger", ledger)
     return ledger
 
 
@@ -166,7 +175,7 @@ def open_accounts(
     return _entries(
         service.open_accounts(
             session=ctx.session,
-            ledger=ledger_for(request),
+            ledger=ledger_for(request, ctx),
             estate_id=estate_id,
             period=body.period,
             unit_ids=unit_id,
@@ -185,7 +194,10 @@ def top_up(
     get_estate(session=ctx.session, estate_id=estate_id)
     return _entries(
         service.top_up(
-            session=ctx.session, ledger=ledger_for(request), estate_id=estate_id, period=body.period
+            session=ctx.session,
+            ledger=ledger_for(request, ctx),
+            estate_id=estate_id,
+            period=body.period,
         )
     )
 
@@ -202,7 +214,7 @@ def allocate_interest(
     return _entries(
         service.allocate_interest(
             session=ctx.session,
-            ledger=ledger_for(request),
+            ledger=ledger_for(request, ctx),
             estate_id=estate_id,
             period=body.period,
             amount_fen=body.amount_fen,
@@ -249,7 +261,10 @@ def record_common_part(
 ) -> object:
     get_estate(session=ctx.session, estate_id=estate_id)
     return service.record_common_part(
-        session=ctx.session, ledger=ledger_for(request), estate_id=estate_id, common_in=common_in
+        session=ctx.session,
+        ledger=ledger_for(request, ctx),
+        estate_id=estate_id,
+        common_in=common_in,
     )
 
 
@@ -265,7 +280,7 @@ def transfer_common_income(
     return _entries(
         service.transfer_common_income(
             session=ctx.session,
-            ledger=ledger_for(request),
+            ledger=ledger_for(request, ctx),
             estate_id=estate_id,
             period=body.period,
             amount_fen=body.amount_fen,
@@ -307,7 +322,10 @@ def propose_project(
 ) -> object:
     get_estate(session=ctx.session, estate_id=estate_id)
     return service.propose_project(
-        session=ctx.session, ledger=ledger_for(request), estate_id=estate_id, project_in=project_in
+        session=ctx.session,
+        ledger=ledger_for(request, ctx),
+        estate_id=estate_id,
+        project_in=project_in,
     )
 
 
@@ -351,7 +369,7 @@ def request_vote(
 def authorise(project_id: str, request: Request, ctx: Context = scoped("funds:write")) -> object:
     service.get_project(session=ctx.session, project_id=project_id)
     return service.authorise_by_vote(
-        session=ctx.session, ledger=ledger_for(request), project_id=project_id
+        session=ctx.session, ledger=ledger_for(request, ctx), project_id=project_id
     )
 
 
@@ -369,7 +387,7 @@ def declare_emergency(
     service.get_project(session=ctx.session, project_id=project_id)
     return service.declare_emergency(
         session=ctx.session,
-        ledger=ledger_for(request),
+        ledger=ledger_for(request, ctx),
         project_id=project_id,
         emergency_in=emergency_in,
     )
@@ -387,7 +405,7 @@ def pay_stage(
     return _entries(
         service.pay_stage(
             session=ctx.session,
-            ledger=ledger_for(request),
+            ledger=ledger_for(request, ctx),
             project_id=project_id,
             payment_in=payment_in,
         )
@@ -405,7 +423,9 @@ def reconciliation(
     estate_id: str, request: Request, ctx: Context = scoped("funds:read")
 ) -> dict[str, Any]:
     get_estate(session=ctx.session, estate_id=estate_id)
-    return reconcile(session=ctx.session, ledger=ledger_for(request), estate_id=estate_id).to_json()
+    return reconcile(
+        session=ctx.session, ledger=ledger_for(request, ctx), estate_id=estate_id
+    ).to_json()
 
 
 def _disclosure(ctx: Context, estate_id: str, period: int | None) -> disclosure.Disclosure:

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import json
-import os
-from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, Depends, Query, Request, status
 
+from wuye.ledger.sites import LedgerOff, LedgerSite, platform_site, site_for
 from wuye.ledger.votes import ceremony, service
 from wuye.ledger.votes.models import (
     Ballot,
@@ -35,7 +34,7 @@ from wuye.ledger.votes.models import (
 from wuye.platform.deps import Context, UnitOfWorkRoute, scoped
 from wuye.platform.listing import ListParams, Page, list_params, paginate
 from wuye.platform.problems import Problem
-from wuye.platform.settings import EMBEDDED, Settings
+from wuye.platform.settings import Settings
 
 router = APIRouter(prefix="/api/v1", tags=["votes 业主表决"], route_class=UnitOfWorkRoute)
 
@@ -43,41 +42,54 @@ ELECTION_SORT = frozenset({"title", "created_at", "status"})
 BALLOT_SORT = frozenset({"created_at", "block_number"})
 
 
-def _configured_ledger(settings: Settings) -> service.VotesLedger:
-    """The ballot officer from ``WUYE_VOTES_OFFICER_KEY`` / ``WUYE_VOTES_RECORD``, or, on the
-    embedded ledger, contracts deployed once with the node's dev admin and remembered."""
+def _configured_ledger(settings: Settings, site: LedgerSite | None = None) -> service.VotesLedger:
+    """The ballot officer of ``site`` (the platform's ledger by default): from
+    ``WUYE_VOTES_OFFICER_KEY`` / ``WUYE_VOTES_RECORD`` (``WUYE_SANDBOX_...`` for the
+    sandboxes), or, on an embedded node, contracts deployed once with the node's dev
+    admin and remembered in the site's ``votes-ledger.json``."""
     from eth_account import Account
 
     from wuye.ledger.votes.chain import Officer, connect, deploy
 
-    url = settings.ledger_url
-    if url == EMBEDDED:
-        url = f"http://127.0.0.1:{settings.embedded_ledger_port}"
-    w3 = connect(url)
-    key, record = os.environ.get("WUYE_VOTES_OFFICER_KEY"), os.environ.get("WUYE_VOTES_RECORD")
+    site = site or platform_site(settings)
+    w3 = connect(site.rpc_url)
+    key, record = site.env("VOTES_OFFICER_KEY"), site.env("VOTES_RECORD")
     if key and record:
         return service.VotesLedger(Officer(w3, key), record)
-    if settings.ledger_url != EMBEDDED:
+    if not site.embedded:
         raise Problem(
-            "conflict", "set WUYE_VOTES_OFFICER_KEY and WUYE_VOTES_RECORD for this ledger"
+            "conflict",
+            f"set {site.env_prefix}VOTES_OFFICER_KEY and {site.env_prefix}VOTES_RECORD "
+            "for this ledger",
         )
-    state = Path(settings.var_dir) / "votes-ledger.json"
+    state = site.state_dir / "votes-ledger.json"
     if state.exists():
         saved = json.loads(state.read_text())
     else:
-        accounts = json.loads((Path(settings.var_dir) / "ledger" / "accounts.json").read_text())
         officer_key = Account.create().key.hex()
-        _, record = deploy(w3, accounts[0]["privateKey"], Account.from_key(officer_key).address)
+        _, record = deploy(
+            w3, site.dev_accounts()[0]["privateKey"], Account.from_key(officer_key).address
+        )
         saved = {"officer_key": officer_key, "record": record}
         state.write_text(json.dumps(saved))
         state.chmod(0o600)
     return service.VotesLedger(Officer(w3, saved["officer_key"]), saved["record"])
 
 
-def ledger_for(request: Request) -> service.VotesLedger:
-    ledger = getattr(request.app.state, "votes_ledger", None)
+def ledger_for(request: Request, ctx: Context) -> service.VotesLedger:
+    """The votes ledger of the caller's site: the sandbox ledger for a sandbox tenant,
+    the platform's otherwise (``app.state.votes_ledger`` / ``sandbox_votes_ledger``)."""
+    sandbox = ctx.principal.sandbox
+    attribute = "sandbox_votes_ledger" if sandbox else "votes_ledger"
+    ledger = getattr(request.app.state, attribute, None)
     if ledger is None:
-        ledger = request.app.state.votes_ledger = _configured_ledger(request.app.state.settings)
+        settings = request.app.state.settings
+        site = site_for(settings, sandbox=sandbox)
+        try:
+            ledger = _configured_ledger(settings, site)
+        except LedgerOff as exc:
+            raise Problem("conflict", f"沙箱账本未启用 / {exc}") from exc
+        setattr(request.app.state, attribute, ledger)
     return ledger
 
 
@@ -192,7 +204,7 @@ def open_election(
 ) -> object:
     election = service.get_election(session=ctx.session, election_id=election_id)
     return service.open_election(
-        session=ctx.session, election_id=election.id, ledger=ledger_for(request)
+        session=ctx.session, election_id=election.id, ledger=ledger_for(request, ctx)
     )
 
 
@@ -210,7 +222,7 @@ def cast_ballot(
         election_id=election_id,
         cast_in=cast_in,
         principal=ctx.principal,
-        ledger=ledger_for(request),
+        ledger=ledger_for(request, ctx),
     )
     return {"id": row.id, "tracker": row.tracker, "receipt": json.loads(row.receipt)}
 
@@ -232,7 +244,7 @@ def cast_proxy_ballot(
         election_id=election_id,
         cast_in=cast_in,
         principal=ctx.principal,
-        ledger=ledger_for(request),
+        ledger=ledger_for(request, ctx),
     )
     return {"id": row.id, "tracker": row.tracker, "receipt": json.loads(row.receipt)}
 
@@ -266,7 +278,7 @@ def close_election(
 ) -> object:
     election = service.get_election(session=ctx.session, election_id=election_id)
     return service.close_election(
-        session=ctx.session, election_id=election.id, ledger=ledger_for(request)
+        session=ctx.session, election_id=election.id, ledger=ledger_for(request, ctx)
     )
 
 
@@ -292,7 +304,7 @@ def submit_shares(
         session=ctx.session,
         election_id=election.id,
         shares_in=shares_in,
-        ledger=ledger_for(request),
+        ledger=ledger_for(request, ctx),
     )
 
 
