@@ -58,6 +58,7 @@ SAMPLE_BODIES = {
     "ComplaintResolutionIn": {"resolution": "已处理"},
     "CommandIn": {"name": "ping"},
     "PeriodIn": {"period": 202601},
+    "SimulatedBallotIn": {"unit_id": "{owner_id}", "choice": "agree"},
     "InterestIn": {"period": 202601, "amount_fen": 100},
     "CommonPartIn": {"period": 202601, "category": "parking", "amount_fen": 100},
     "ProjectIn": {

@@ -258,3 +258,104 @@ def test_a_sandbox_ledger_given_by_url_without_its_contracts_is_a_clear_conflict
             new_app(live)
     assert caught.value.status == 409
     assert "WUYE_SANDBOX_VOTES_OFFICER_KEY" in str(caught.value.detail)
+
+
+def test_a_developer_takes_the_seeded_vote_through_to_its_verified_result(
+    two_ledgers, nodes, tmp_path
+):
+    """The sandbox plays the synthetic owners and trustees: the developer signs one ballot
+    in their own client with a credential letter, has the sandbox cast the rest, closes the
+    vote, has the simulated trustees decrypt it, and verifies the election publicly."""
+    import subprocess
+    import sys
+
+    from tests.ledger.votes.helpers import signed_ballot
+    from wuye.crypto import SM2PrivateKey
+    from wuye.ledger.votes.credentials import SimulatedOwner
+
+    live = two_ledgers
+    sandbox = new_app(live)
+    scopes = "estates:read votes:read votes:cast votes:manage"
+    with live.http(headers=_bearer(live.token(sandbox, scopes))) as http:
+        vote = http.get("/api/v1/elections", params={"status": "open"}).json()["items"][0]
+        path = f"/api/v1/sandbox/elections/{vote['id']}"
+        letters = http.get(f"{path}/credentials").json()
+        waiting = [c for c in letters if not c["voted"]]
+        assert waiting and len(letters) - len(waiting) == max(1, int(len(letters) * VOTED_SHARE))
+        # One ballot signed in the developer's own client with the letter's private key.
+        mine = waiting[0]
+        owners = SimulatedOwner()
+        owners.keys[mine["unit_id"]] = SM2PrivateKey.from_hex(mine["private_key"])
+        manifest = http.get(f"/api/v1/elections/{vote['id']}/manifest").json()
+        r = http.post(
+            f"/api/v1/elections/{vote['id']}/ballots",
+            json={"unit_id": mine["unit_id"], "owner_id": mine["owner_id"]}
+            | signed_ballot(manifest, owners, mine["unit_id"], 0),
+        )
+        assert r.status_code == 201, r.text
+        # A forged letter is refused: the key is not the unit's listed credential.
+        forged = SimulatedOwner()
+        r = http.post(
+            f"/api/v1/elections/{vote['id']}/ballots",
+            json={"unit_id": waiting[1]["unit_id"], "owner_id": waiting[1]["owner_id"]}
+            | signed_ballot(manifest, forged, waiting[1]["unit_id"], 0),
+        )
+        assert r.status_code in (403, 422), r.text
+        # The rest cast by the sandbox, as each owner's device would.
+        for i, letter in enumerate(waiting[1:]):
+            r = http.post(
+                f"{path}/simulated-ballots",
+                json={"unit_id": letter["unit_id"], "choice": "oppose" if i % 5 == 0 else "agree"},
+            )
+            assert r.status_code == 201, r.text
+            assert r.json()["receipt"]["tracker"]
+        r = http.post(f"{path}/simulated-decryption")
+        assert r.status_code == 409, r.text  # not closed yet
+        assert http.post(f"/api/v1/elections/{vote['id']}/close").status_code == 200
+        decided = http.post(f"{path}/simulated-decryption")
+        assert decided.status_code == 200, decided.text
+        assert decided.json()["status"] == "decided" and decided.json()["approved"] is True
+        results = http.get(f"/api/v1/elections/{vote['id']}/results").json()
+        assert results["decision"]["approved"] is True
+        logged = http.get("/api/v1/sandbox/requests", params={"limit": 200}).json()["items"]
+    # The credential letters are never in the developer's request log in clear.
+    credentials_logged = [e for e in logged if e["path"].endswith("/credentials")]
+    assert credentials_logged
+    assert mine["private_key"] not in credentials_logged[0]["response_body"]
+    # Anyone verifies the election from the sandbox chain alone.
+    verify = subprocess.run(
+        [sys.executable, "-m", "wuye", "votes", "verify", "--rpc", nodes.sandbox.url,
+         "--election", vote["ledger_ref"]],
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert verify.returncode == 0, verify.stdout + verify.stderr
+
+
+def test_only_a_sandbox_may_play_owners_or_trustees(two_ledgers):
+    live = two_ledgers
+    member = make_tenant(live.database)
+    token = issue_access_token(
+        settings=live.settings,
+        database=live.database,
+        tenant_id=member,
+        subject="staff-1",
+        client_id="firm-system",
+        scopes=["estates:write", "votes:manage", "votes:cast", "votes:read"],
+        role=Role.TENANT_ADMIN,
+    )
+    with live.http(headers=_bearer(token)) as http:
+        estate = http.post("/api/v1/estates", json={"code": "M-2", "name": "会员小区"}).json()
+        building = http.post(
+            f"/api/v1/estates/{estate['id']}/buildings", json={"name": "1幢", "floors": 3}
+        ).json()
+        unit = {"number": "101", "floor": 1, "floor_area_m2": "88.00"}
+        assert http.post(f"/api/v1/buildings/{building['id']}/units", json=unit).is_success
+        election = http.post(
+            "/api/v1/elections",
+            json={"estate_id": estate["id"], "title": "选聘物业", "matter": "property_manager"},
+        ).json()["id"]
+        path = f"/api/v1/sandbox/elections/{election}"
+        assert http.get(f"{path}/credentials").status_code == 403
+        r = http.post(f"{path}/simulated-ballots", json={"unit_id": "x", "choice": "agree"})
+        assert r.status_code == 403
+        assert http.post(f"{path}/simulated-decryption").status_code == 403

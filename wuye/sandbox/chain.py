@@ -9,7 +9,9 @@ estates use:
   rate), common-part income and expenses, monthly interest;
 * an emergency repair (a burst pipe) paid against an invoice, awaiting ratification;
 * a repair project (the elevators' door systems) whose owners' vote is open, with a
-  part of the units' encrypted, credential-signed ballots already cast.
+  part of the units' encrypted, credential-signed ballots already cast; the simulated
+  owners' credentials and trustees' shares are kept (:mod:`wuye.sandbox.votes`) so the
+  developer can cast the rest, close the vote and have it decrypted.
 
 A developer reads all of it through the API (``/api/v1/fund/...``, ``/api/v1/elections``)
 exactly as a firm's system would on the platform, and can record movements or run
@@ -43,6 +45,7 @@ from wuye.platform.estates.models import Estate, Unit
 from wuye.platform.owners.models import Owner, OwnerKind, Ownership
 from wuye.platform.problems import Problem
 from wuye.platform.settings import Settings
+from wuye.sandbox.votes import Kit, keep
 
 __all__ = ["MONTHS", "SandboxLedgers", "ledgers", "seed_on_ledger"]
 
@@ -55,11 +58,13 @@ PLUMBER = "模拟水电安装有限公司（虚构）"
 
 
 class SandboxLedgers:
-    """The votes and fund ledger clients of the sandbox site, configured once."""
+    """The votes and fund ledger clients of the sandbox site, configured once, and the
+    platform secret that seals the simulated owners' and trustees' secrets."""
 
-    def __init__(self, votes: Any, fund: Any) -> None:
+    def __init__(self, votes: Any, fund: Any, secret: bytes) -> None:
         self.votes = votes
         self.fund = fund
+        self.secret = secret
 
 
 def ledgers(settings: Settings, state: Any = None) -> SandboxLedgers | None:
@@ -92,7 +97,7 @@ def ledgers(settings: Settings, state: Any = None) -> SandboxLedgers | None:
         ) from exc
     if state is not None:
         state.sandbox_votes_ledger, state.sandbox_fund_ledger = votes, fund_ledger
-    return SandboxLedgers(votes, fund_ledger)
+    return SandboxLedgers(votes, fund_ledger, settings.secret_bytes())
 
 
 def _periods(now: datetime, months: int) -> list[int]:
@@ -234,6 +239,12 @@ def seed_on_ledger(
             project_id=doors.id,
             voters=sold,
             tenant_id=tenant_id,
+        )
+        keep(
+            session=session,
+            secret=chain.secret,
+            election_id=vote.election.id,
+            kit=Kit(vote.owners, vote.casters, vote.keys, vote.threshold),
         )
         voted = sold[: max(1, int(len(sold) * VOTED_SHARE))]
         weights = (AGREE,) * 6 + (OPPOSE, ABSTAIN)

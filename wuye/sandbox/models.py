@@ -111,6 +111,23 @@ class RequestLog(Base, TenantScoped, Timestamped):
     response_body: Mapped[str] = mapped_column(Text, default="", nullable=False)
 
 
+class VoteKit(Base, TenantScoped, Timestamped):
+    """What the sandbox plays for a vote it seeded: the simulated owners' voting
+    credentials and the simulated trustees' key shares, sealed under the platform secret.
+
+    On the platform these never exist in one place (owners keep their credentials,
+    trustees their shares); in a sandbox they let a developer cast as the synthetic
+    owners and have the vote decrypted, to try a whole vote's life."""
+
+    __tablename__ = "sandbox_vote_kits"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    election_id: Mapped[str] = mapped_column(
+        ForeignKey("vote_elections.id", ondelete="CASCADE"), unique=True, nullable=False
+    )
+    secrets_sealed: Mapped[bytes] = mapped_column(LargeBinary, nullable=False)
+
+
 # --- schemas ---------------------------------------------------------------------------
 
 
@@ -126,6 +143,25 @@ class RequestLogOut(BaseModel):
     request_body: str
     response_body: str
     created_at: datetime
+
+
+class SimulatedCredentialOut(BaseModel):
+    """A synthetic owner's voting credential, as the sandbox's credential letter gives it."""
+
+    unit_id: str
+    owner_id: str
+    public_key: str
+    private_key: str
+    voted: bool
+
+
+class SimulatedBallotIn(BaseModel):
+    """A ballot the sandbox casts as the unit's synthetic owner, from their own device."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    unit_id: str
+    choice: Annotated[str, Field(pattern="^(agree|oppose|abstain)$")]
 
 
 class ResetOut(BaseModel):

@@ -3,11 +3,14 @@ review of promotion requests, the mock platforms, and :func:`install`."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter, Depends, FastAPI, Query, Request, status
 from starlette.concurrency import run_in_threadpool
 
 from wuye.adapters.devices.keys import keyring_for_secret
 from wuye.federation.views import host_admin
+from wuye.ledger.votes.models import ElectionOut
 from wuye.platform.deps import Context, UnitOfWorkRoute, scoped
 from wuye.platform.listing import ListParams, Page, list_params, paginate
 from wuye.platform.security import Principal
@@ -18,6 +21,8 @@ from wuye.sandbox.models import (
     RequestLogOut,
     ResetOut,
     SandboxAppOut,
+    SimulatedBallotIn,
+    SimulatedCredentialOut,
 )
 
 router = APIRouter(
@@ -69,6 +74,74 @@ def list_requests(
         stmt = stmt.where(RequestLog.status == status_code)
     return paginate(
         ctx.session, stmt, model=RequestLog, params=params, sortable=LOG_SORT, schema=RequestLogOut
+    )
+
+
+@router.get(
+    "/elections/{election_id}/credentials",
+    response_model=list[SimulatedCredentialOut],
+    summary="模拟业主的投票凭证 / The synthetic owners' voting credentials (sandbox only)",
+)
+def simulated_credentials(
+    election_id: str, request: Request, ctx: Context = scoped("votes:cast")
+) -> list[SimulatedCredentialOut]:
+    from wuye.sandbox import votes
+
+    return votes.credentials(
+        session=ctx.session,
+        secret=request.app.state.settings.secret_bytes(),
+        principal=ctx.principal,
+        election_id=election_id,
+    )
+
+
+@router.post(
+    "/elections/{election_id}/simulated-ballots",
+    status_code=status.HTTP_201_CREATED,
+    summary="以模拟业主身份投票 / Cast as a synthetic owner's device would (sandbox only)",
+)
+def simulated_ballot(
+    election_id: str,
+    ballot_in: SimulatedBallotIn,
+    request: Request,
+    ctx: Context = scoped("votes:cast"),
+) -> dict[str, Any]:
+    import json
+
+    from wuye.ledger.votes.views import ledger_for
+    from wuye.sandbox import votes
+
+    votes.sandbox_election(ctx.session, ctx.principal, election_id)  # 404, 403 first
+    row = votes.cast_as_owner(
+        session=ctx.session,
+        secret=request.app.state.settings.secret_bytes(),
+        principal=ctx.principal,
+        ledger=ledger_for(request, ctx),
+        election_id=election_id,
+        unit_id=ballot_in.unit_id,
+        choice=ballot_in.choice,
+    )
+    return {"id": row.id, "tracker": row.tracker, "receipt": json.loads(row.receipt)}
+
+
+@router.post(
+    "/elections/{election_id}/simulated-decryption",
+    response_model=ElectionOut,
+    summary="模拟计票监督人解密 / The simulated trustees decrypt the closed vote (sandbox only)",
+)
+def simulated_decryption(
+    election_id: str, request: Request, ctx: Context = scoped("votes:manage")
+) -> object:
+    from wuye.ledger.votes.views import ledger_for
+    from wuye.sandbox import votes
+
+    votes.sandbox_election(ctx.session, ctx.principal, election_id)  # 404, 403 first
+    return votes.decrypt_as_trustees(
+        session=ctx.session,
+        secret=request.app.state.settings.secret_bytes(),
+        principal=ctx.principal,
+        ledger=ledger_for(request, ctx),
+        election_id=election_id,
     )
 
 

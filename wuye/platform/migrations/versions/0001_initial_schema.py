@@ -48,6 +48,7 @@ TENANT_TABLES = [
     "readings",
     "sandbox_apps",
     "sandbox_request_log",
+    "sandbox_vote_kits",
     "signed_batches",
     "staff",
     "telemetry_messages",
@@ -1044,6 +1045,36 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_oauth_tokens_family_id"), ["family_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_oauth_tokens_tenant_id"), ["tenant_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_oauth_tokens_user_id"), ["user_id"], unique=False)
+
+    op.create_table(
+        "sandbox_vote_kits",
+        sa.Column("id", sa.String(length=32), nullable=False),
+        sa.Column("election_id", sa.String(length=32), nullable=False),
+        sa.Column("secrets_sealed", sa.LargeBinary(), nullable=False),
+        sa.Column("tenant_id", sa.String(length=32), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["election_id"],
+            ["vote_elections.id"],
+            name=op.f("fk_sandbox_vote_kits_election_id_vote_elections"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["tenant_id"],
+            ["tenants.id"],
+            name=op.f("fk_sandbox_vote_kits_tenant_id_tenants"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_sandbox_vote_kits")),
+        sa.UniqueConstraint("election_id", name=op.f("uq_sandbox_vote_kits_election_id")),
+    )
+    with op.batch_alter_table("sandbox_vote_kits", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_sandbox_vote_kits_created_at"), ["created_at"], unique=False
+        )
+        batch_op.create_index(
+            batch_op.f("ix_sandbox_vote_kits_tenant_id"), ["tenant_id"], unique=False
+        )
 
     op.create_table(
         "units",
@@ -2162,6 +2193,11 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_units_building_id"))
 
     op.drop_table("units")
+    with op.batch_alter_table("sandbox_vote_kits", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_sandbox_vote_kits_tenant_id"))
+        batch_op.drop_index(batch_op.f("ix_sandbox_vote_kits_created_at"))
+
+    op.drop_table("sandbox_vote_kits")
     with op.batch_alter_table("oauth_tokens", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_oauth_tokens_user_id"))
         batch_op.drop_index(batch_op.f("ix_oauth_tokens_tenant_id"))
