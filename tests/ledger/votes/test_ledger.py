@@ -307,3 +307,23 @@ def test_a_validator_change_sealed_by_a_foreign_key_is_refused(node, election):
     smuggled["validator_changes"] = [_forged(receipts[0])["proof"]]
     with pytest.raises(ReceiptError, match="validator_changes: block .* not a validator"):
         verify_offline(smuggled, genesis=Genesis.load(node.genesis_path))
+
+
+def test_one_officer_sends_from_many_threads_without_reusing_a_nonce(node):
+    """Routes run in a thread pool, so concurrent casts share the process's one officer:
+    every transaction gets its own nonce and all of them land."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from eth_account import Account
+
+    from wuye.ledger.votes.chain import Officer, connect
+
+    w3 = connect(node.url)
+    officer = Officer(w3, node.accounts[5]["privateKey"])
+    payees = [Account.create().address for _ in range(24)]
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        receipts = list(pool.map(lambda to: officer.transfer(to, 1), payees))
+    assert all(r["status"] == 1 for r in receipts)
+    nonces = {w3.eth.get_transaction(r["transactionHash"])["nonce"] for r in receipts}
+    assert len(nonces) == len(payees)
+    assert all(w3.eth.get_balance(to) == 1 for to in payees)

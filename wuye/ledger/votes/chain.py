@@ -14,6 +14,7 @@ node, which is what ``wuye votes verify --rpc`` does.
 from __future__ import annotations
 
 import json
+import threading
 from dataclasses import dataclass
 from typing import Any
 
@@ -84,7 +85,12 @@ def connect(rpc_url: str) -> Web3:
 
 
 class Officer:
-    """Sends the ballot officer's transactions, keeping its own nonce."""
+    """Sends the ballot officer's transactions, keeping its own nonce.
+
+    One officer serves a whole process, whose routes run in a thread pool: a lock
+    hands out nonces in the order transactions reach the node, and is not held while
+    a thread waits for its receipt.
+    """
 
     def __init__(self, w3: Web3, private_key: str) -> None:
         self.w3 = w3
@@ -92,6 +98,7 @@ class Officer:
         self.chain_id = w3.eth.chain_id
         self._nonce: int | None = None
         self._in_flight: list[tuple[Any, int]] = []
+        self._lock = threading.RLock()
 
     @property
     def address(self) -> str:
@@ -101,52 +108,56 @@ class Officer:
         while self._in_flight and sum(g for _, g in self._in_flight) + gas > IN_FLIGHT_GAS:
             self.wait(self._in_flight[0][0])
 
+    def _send(self, tx: dict[str, Any], gas: int) -> Any:
+        """Give ``tx`` the next nonce, sign and send it; returns its hash."""
+        with self._lock:
+            self._make_room(gas)
+            if self._nonce is None:
+                self._nonce = self.w3.eth.get_transaction_count(_checksum(self.address), "pending")
+            signed = self.account.sign_transaction(tx | {"nonce": self._nonce})
+            try:
+                tx_hash = self.w3.eth.send_raw_transaction(signed.raw_transaction)
+            except Exception:
+                self._nonce = None  # read it again from the node next time
+                raise
+            self._nonce += 1
+            self._in_flight.append((tx_hash, gas))
+            return tx_hash
+
     def send(self, fn: Any, *, gas: int | None = None, wait: bool = True) -> Any:
         """Sign and send a contract call; ``gas`` defaults to an estimate plus a margin."""
         if gas is None:
             gas = int(fn.estimate_gas({"from": self.address}) * 1.25) + 10_000
-        self._make_room(gas)
-        if self._nonce is None:
-            self._nonce = self.w3.eth.get_transaction_count(_checksum(self.address), "pending")
         tx = fn.build_transaction(
             {
                 "from": self.address,
-                "nonce": self._nonce,
+                "nonce": 0,
                 "chainId": self.chain_id,
                 "gas": gas,
                 "maxFeePerGas": MAX_FEE_PER_GAS,
                 "maxPriorityFeePerGas": 1,
             }
         )
-        signed = self.account.sign_transaction(tx)
-        tx_hash = self.w3.eth.send_raw_transaction(signed.raw_transaction)
-        self._nonce += 1
-        self._in_flight.append((tx_hash, gas))
+        tx_hash = self._send(tx, gas)
         if not wait:
             return tx_hash
         return self.wait(tx_hash)
 
     def transfer(self, to: str, value: int) -> Any:
-        if self._nonce is None:
-            self._nonce = self.w3.eth.get_transaction_count(_checksum(self.address), "pending")
         tx = {
             "to": to,
             "value": value,
             "gas": 21000,
-            "nonce": self._nonce,
             "chainId": self.chain_id,
             "maxFeePerGas": MAX_FEE_PER_GAS,
             "maxPriorityFeePerGas": 1,
         }
-        tx_hash = self.w3.eth.send_raw_transaction(
-            self.account.sign_transaction(tx).raw_transaction
-        )
-        self._nonce += 1
-        return self.wait(tx_hash)
+        return self.wait(self._send(tx, 21000))
 
     def wait(self, tx_hash: Any) -> Any:
         receipt = self.w3.eth.wait_for_transaction_receipt(tx_hash, timeout=120, poll_latency=0.02)
-        self._in_flight = [(h, g) for h, g in self._in_flight if h != tx_hash]
+        with self._lock:
+            self._in_flight = [(h, g) for h, g in self._in_flight if h != tx_hash]
         if receipt["status"] != 1:
             raise RuntimeError(f"transaction {tx_hash.hex()} reverted")
         return receipt
