@@ -26,10 +26,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import select
-from web3 import Web3
 
 from wuye.crypto import sm3_hash
 from wuye.ledger.fund import service as fund
+from wuye.ledger.fund.demo import past_months, payee_address
 from wuye.ledger.fund.flows import ABSTAIN, AGREE, OPPOSE, cast_simulated, open_project_vote
 from wuye.ledger.fund.models import (
     CommonCategory,
@@ -100,21 +100,6 @@ def ledgers(settings: Settings, state: Any = None) -> SandboxLedgers | None:
     return SandboxLedgers(votes, fund_ledger, settings.secret_bytes())
 
 
-def _periods(now: datetime, months: int) -> list[int]:
-    y, m = now.year, now.month
-    out = []
-    for _ in range(months):
-        m -= 1
-        if m == 0:
-            y, m = y - 1, 12
-        out.append(y * 100 + m)
-    return out[::-1]
-
-
-def _payee(name: str) -> str:
-    return Web3.to_checksum_address(sm3_hash(b"wuye-sandbox-payee:" + name.encode())[:20])
-
-
 def seed_on_ledger(
     database: Database,
     *,
@@ -128,7 +113,7 @@ def seed_on_ledger(
     the same ``seed`` gives the same choices. Returns counts of what was written."""
     say = progress or (lambda _line: None)
     rng = random.Random(seed)
-    periods = _periods(now or datetime.now(UTC), MONTHS)
+    periods = past_months(now or datetime.now(UTC), MONTHS)
     with database.transaction(Scope.tenant(tenant_id)) as session:
         estate_id = session.scalars(select(Estate.id).order_by(Estate.created_at)).first()
         if estate_id is None:
@@ -216,7 +201,7 @@ def seed_on_ledger(
                 amount_fen=386_000,
                 invoice_no=f"99000{periods[-1]}001",
                 invoice_sm3=sm3_hash(f"sandbox pipe invoice {seed}".encode()).hex(),
-                payee=_payee(PLUMBER),
+                payee=payee_address(PLUMBER),
             ),
         )
         say("沙箱账本 / sandbox ledger: 表决进行中 a vote in progress")

@@ -38,14 +38,14 @@ from wuye.platform.db import Database, Scope
 from wuye.platform.estates.models import Building, Estate, Unit
 from wuye.platform.settings import Settings
 
-__all__ = ["DEMO_ESTATE_CODE", "seed_fund_demo"]
+__all__ = ["DEMO_ESTATE_CODE", "past_months", "payee_address", "seed_fund_demo"]
 
 DEMO_ESTATE_CODE = "YQ-01"
 ELEVATOR_CONTRACTOR = "杭州云梯电梯工程有限公司"
 PLUMBER = "西湖水电安装工程有限公司"
 
 
-def _periods(now: datetime, months: int = 12) -> list[int]:
+def past_months(now: datetime, months: int = 12) -> list[int]:
     """The ``months`` booking months ending with last month, oldest first (yyyymm)."""
     y, m = now.year, now.month
     out = []
@@ -57,8 +57,8 @@ def _periods(now: datetime, months: int = 12) -> list[int]:
     return out[::-1]
 
 
-def _account(name: str) -> str:
-    """A stable demo account address for a payee."""
+def payee_address(name: str) -> str:
+    """A stable made-up account address for a payee of the demo or a sandbox."""
     return Web3.to_checksum_address(sm3_hash(b"wuye-demo-payee:" + name.encode())[:20])
 
 
@@ -118,7 +118,7 @@ def seed_fund_demo(
 
 
 def _seed(session, votes_ledger, fund_ledger, estate_id, tenant_id, now, say) -> dict[str, Any]:  # noqa: ANN001
-    periods = _periods(now or datetime.now(UTC))
+    periods = past_months(now or datetime.now(UTC))
     units = session.execute(
         select(Unit.id, Building.name)
         .join(Building, Building.id == Unit.building_id)
@@ -253,7 +253,7 @@ def _seed(session, votes_ledger, fund_ledger, estate_id, tenant_id, now, say) ->
                         amount_fen=amount,
                         invoice_no=f"33012{period}{month:03d}",
                         invoice_sm3=sm3_hash(f"elevator invoice {period}".encode()).hex(),
-                        payee=_account(ELEVATOR_CONTRACTOR),
+                        payee=payee_address(ELEVATOR_CONTRACTOR),
                     ),
                 )
             )
@@ -294,7 +294,7 @@ def _seed(session, votes_ledger, fund_ledger, estate_id, tenant_id, now, say) ->
                         amount_fen=1_860_000,
                         invoice_no=f"33019{period}001",
                         invoice_sm3=sm3_hash(f"pipe invoice {period}".encode()).hex(),
-                        payee=_account(PLUMBER),
+                        payee=payee_address(PLUMBER),
                     ),
                 )
             )
