@@ -50,6 +50,8 @@ def test_sign_up_to_working_calls_following_only_the_portal(live_with_chain, tmp
         # the secret is shown once
         assert secret not in http.get(app_path).text
         guide = http.get("/developer/guide", params={"app": app_path.rsplit("/", 1)[1]}).text
+    # The guide names the sandbox ledger's JSON-RPC, for web3.py and `wuye votes verify`.
+    assert f'<code id="sandbox-rpc">{live.settings.sandbox_ledger_url}</code>' in guide
     shown = examples(guide)
     assert set(shown) == {"estates", "workorder", "python", "register", "hpf", "ledger", "reset"}
     assert all(client_id in code for lang, code in shown.values() if "CLIENT_SECRET" in code)

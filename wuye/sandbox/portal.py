@@ -449,10 +449,14 @@ def guide(request: Request, app: str | None = None) -> Response:
                 ).client_id
             except Problem:
                 pass
+    from wuye.ledger.sites import sandbox_site
+
+    site = sandbox_site(request.app.state.settings)
     return page(
         request,
         "guide.html",
         client_id=client_id,
+        sandbox_rpc=None if site.off else site.rpc_url,
         demo={
             "ecommerce_client_id": DEMO_CLIENT_ID,
             "ecommerce_client_secret": DEMO_CLIENT_SECRET,
