@@ -55,6 +55,7 @@ SAMPLE_BODIES = {
     "TransportKeyIn": {"transport_key": "04" + "11" * 64},
     "DealingIn": {"dealing": {}, "encrypted_shares": {}},
     "ConfirmKeyIn": {"proof": {}},
+    "EndorsementIn": {"index": 1, "proof": {}},
     "ComplaintResolutionIn": {"resolution": "已处理"},
     "CommandIn": {"name": "ping"},
     "PeriodIn": {"period": 202601},

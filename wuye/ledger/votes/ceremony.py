@@ -14,6 +14,11 @@ Each trustee runs :mod:`wuye.ledger.votes.trustee_device` on a machine of its ow
 
 When all n have confirmed, the dealings become the election's and it is READY.
 A trustee that receives a bad share does not confirm, and names the dealer.
+
+If the election requires it (``credential_endorsements``), trustees then vouch for the
+voting credential list before the vote opens (:func:`endorse`): each proves again that it
+holds ``xⱼ``, this time bound to the list's SM3 digest (:func:`endorsement_context`), so
+the platform cannot add a credential of its own without the trustees' noticing.
 """
 
 from __future__ import annotations
@@ -30,9 +35,11 @@ from wuye.ledger.votes.models import (
     DealingIn,
     Election,
     ElectionStatus,
+    EndorsementIn,
     TransportKeyIn,
 )
-from wuye.ledger.votes.tally import ceremony_context
+from wuye.ledger.votes.tally import Endorsement, ceremony_context
+from wuye.ledger.votes.tally import endorsement_context as endorsement_context  # re-exported
 from wuye.ledger.votes.trustees import Dealing, verification_key
 from wuye.ledger.votes.zkp import ProofError, SchnorrProof
 from wuye.platform.problems import Conflict, Problem
@@ -168,3 +175,56 @@ def confirm(session: Session, election: Election, index: int, confirm_in: Confir
             session=session, election_id=election.id, dealings=[d.to_json() for d in dealings]
         )
     return public_view(election)
+
+
+def endorse(session: Session, election: Election, endorsement_in: EndorsementIn) -> Election:
+    """Trustee ``index`` endorses the election's current credential list (relayed from its
+    device): checked against ``Xⱼ`` and the list's digest as the manifest will compute it.
+
+    Only after the ceremony (READY) and before the vote opens. A credential registered or
+    changed afterwards changes the digest, so this endorsement stops counting and the
+    trustee must endorse the new list."""
+    from wuye.ledger.votes import service
+
+    if election.status is ElectionStatus.DRAFT:
+        raise Conflict(
+            "密钥仪式尚未完成 / the key ceremony is not over: trustees endorse once the "
+            "election is ready"
+        )
+    if election.status is not ElectionStatus.READY:
+        raise Conflict(
+            f"表决已开始 / the election is {election.status.value}: its credential list is "
+            "fixed, endorsements are taken only before the vote opens"
+        )
+    if not election.credential_endorsements:
+        raise Conflict(
+            "本表决不要求背书 / this election requires no endorsements of its credential list"
+        )
+    i = _index(election, endorsement_in.index)
+    listed = service.current_credentials(session, election)
+    if not listed:
+        raise Conflict("no unit holds a voting credential yet: nothing to endorse")
+    digest = service.credentials_digest(listed)
+    stored: dict[str, dict[str, Any]] = json.loads(election.endorsements or "{}")
+    if stored.get(i, {}).get("digest") == digest.hex():
+        raise Problem(
+            "validation-error",
+            f"index: 监督人 {endorsement_in.index} 已为当前凭证名单背书 / trustee "
+            f"{endorsement_in.index} has already endorsed this credential list",
+        )
+    dealings = [Dealing.from_json(d) for d in json.loads(election.dealings)]
+    endorsement = Endorsement(endorsement_in.index, endorsement_in.proof)
+    try:
+        endorsement.verify(dealings, election.id, digest)
+        canonical = SchnorrProof.from_json(endorsement_in.proof).to_json()
+    except (ProofError, CryptoError, KeyError, TypeError, ValueError) as exc:
+        raise Problem(
+            "validation-error",
+            f"proof: 不是监督人 {endorsement_in.index} 对当前凭证名单（摘要 {digest.hex()[:16]}…）"
+            f"的背书 / not trustee {endorsement_in.index}'s endorsement of the current "
+            f"credential list ({exc})",
+        ) from exc
+    stored[i] = {"digest": digest.hex(), "proof": canonical}
+    election.endorsements = json.dumps(stored, sort_keys=True)
+    session.flush()
+    return election

@@ -100,6 +100,8 @@ def trustee() -> None:
     1. wuye votes trustee init    --api URL --election ID --index I --key-file F
     2. wuye votes trustee deal    --key-file F   (once every trustee ran init)
     3. wuye votes trustee confirm --key-file F   (once every trustee dealt)
+    3a. wuye votes trustee endorse --key-file F [--letters CSV]
+                                 (if the election requires it, before it opens)
     4. wuye votes trustee decrypt --key-file F   (after the vote is closed)
 
     The key file stays on this device, SM4-encrypted under your passphrase; the
@@ -215,6 +217,51 @@ def trustee_confirm(key_file: Path, token: str, passphrase: str) -> None:
     public_key = device.confirm_step(device.Platform(key.api, token), key)
     device.save(key_file, key, passphrase)
     click.echo(f"份额已验证 / shares verified; election key {public_key[:18]}…")
+
+
+@trustee.command("endorse")
+@_key_file
+@_token
+@_passphrase
+@click.option(
+    "--letters",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help="The credential authority's letters (CSV from `credentials issue`): every listed "
+    "credential must be one of theirs.",
+)
+@click.option(
+    "--allow-device-credentials",
+    is_flag=True,
+    help="Accept listed credentials not in the letters (made on owners' own devices).",
+)
+@_trustee_step
+def trustee_endorse(
+    key_file: Path,
+    token: str,
+    passphrase: str,
+    letters: Path | None,
+    allow_device_credentials: bool,
+) -> None:
+    """Endorse the election's current credential list (before the vote opens)."""
+    from wuye.ledger.votes import trustee_device as device
+
+    key = device.load(key_file, passphrase)
+    done = device.endorse_step(
+        device.Platform(key.api, token),
+        key,
+        letters,
+        allow_device_credentials=allow_device_credentials,
+    )
+    own = (
+        ""
+        if done.device_made is None
+        else f", {done.device_made} made on owners' devices (not in the letters)"
+    )
+    click.echo(
+        f"已为凭证名单背书 / trustee {key.index} endorsed the credential list: "
+        f"{done.credentials} credentials{own}, digest {done.digest[:16]}…"
+    )
 
 
 @trustee.command("decrypt")

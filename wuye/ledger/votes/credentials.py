@@ -25,6 +25,18 @@ list on the ledger, so a ballot the platform added for a unit that did not vote 
 What the list itself proves: each owner can check that the public key listed for their
 unit is their own (the cast page does), and the credential authority that it lists the
 keys it issued (``wuye votes credentials check``). A unit with no credential cannot vote.
+
+Who vouches for the list: without more, the platform alone (anyone with ``votes:manage``
+can register a credential for a unit whose owner made none, and then sign ballots with
+it). An election created with ``credential_endorsements = k`` closes that gap as Belenios
+does: before the vote opens, at least k of its trustees - parties other than the platform,
+holding key shares on their own devices - endorse the list (``wuye votes trustee endorse``,
+which can check it against the authority's letters): each proves holding its key share,
+bound to the election and the list's SM3 digest (``tally.endorsement_context``). Any
+credential registered or changed afterwards changes the digest and voids the
+endorsements, so the vote cannot open with it; the proofs go into the manifest, and
+``wuye votes verify`` checks them against the published list. An election without the
+requirement verifies as before, with a line saying that no trustee vouched for its list.
 """
 
 from __future__ import annotations

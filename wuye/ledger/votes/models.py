@@ -69,10 +69,24 @@ class Election(Base, TenantScoped, Timestamped):
     ballots_contract: Mapped[str] = mapped_column(String(42), nullable=False, default="")
     #: The published credential list (unit ref ‖ SM2 public key per unit), frozen at open.
     credential_list: Mapped[bytes] = mapped_column(LargeBinary, nullable=False, default=b"")
+    #: How many trustees must endorse the credential list before the vote opens (0: none).
+    credential_endorsements: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    #: The trustees' endorsements received, as JSON: index -> {"digest": SM3 of the list
+    #: endorsed, hex; "proof": Schnorr proof}; only those for the current list count.
+    endorsements: Mapped[str] = mapped_column(Text, nullable=False, default="{}")
     tally: Mapped[str] = mapped_column(Text, nullable=False, default="")
     shares: Mapped[str] = mapped_column(Text, nullable=False, default="{}")
     result: Mapped[str] = mapped_column(Text, nullable=False, default="")
     approved: Mapped[bool | None] = mapped_column(Boolean)
+
+    @property
+    def credential_endorsements_valid(self) -> int:
+        """How many trustees endorsed the election's current credential list."""
+        if not self.endorsements or self.endorsements == "{}":
+            return 0  # the usual case: no list to read
+        from wuye.ledger.votes.service import valid_endorsements
+
+        return len(valid_endorsements(self))
 
 
 class Ballot(Base, TenantScoped, Timestamped):
@@ -187,6 +201,12 @@ class ElectionIn(BaseModel):
         description="表决批准动用的维修资金上限（分），记入账本 / the most of the maintenance "
         "fund the vote authorises, in fen, recorded on the ledger; 0 for other matters",
     )
+    credential_endorsements: Annotated[int, Field(ge=0, le=15)] = Field(
+        0,
+        description="开始投票前须为投票凭证名单背书的计票监督人数（0..trustees）/ how many "
+        "trustees must endorse the credential list before the vote opens (0..trustees; 0: "
+        "none, the platform alone vouches for the list)",
+    )
 
 
 class ElectionOut(BaseModel):
@@ -201,6 +221,15 @@ class ElectionOut(BaseModel):
     threshold: int
     trustee_count: int
     spend_limit_fen: int
+    credential_endorsements: int = Field(
+        description="须为凭证名单背书的计票监督人数 / trustees required to endorse the "
+        "credential list"
+    )
+    credential_endorsements_valid: int = Field(
+        description="对当前凭证名单有效的背书数；登记或更换任何凭证后，此前的背书即失效 / "
+        "endorsements valid for the current credential list; registering or changing any "
+        "credential afterwards invalidates earlier ones (the trustees endorse again)"
+    )
     fingerprint: str
     ledger_ref: str
     approved: bool | None
@@ -352,6 +381,16 @@ class DealingIn(BaseModel):
     encrypted_shares: dict[str, Annotated[str, Field(max_length=2000)]] = Field(
         description="recipient index -> hex SM2 ciphertext (GB/T 32918.4)"
     )
+
+
+class EndorsementIn(BaseModel):
+    """A trustee's endorsement of the credential list, made on its own device and relayed:
+    a Schnorr proof of its key share bound to the election and the list's SM3 digest."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    index: Annotated[int, Field(ge=1, le=15)]
+    proof: dict[str, Any]
 
 
 class ConfirmKeyIn(BaseModel):

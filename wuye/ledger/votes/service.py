@@ -15,7 +15,7 @@ import base64
 import binascii
 import json
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from sqlalchemy import Select, select
@@ -58,6 +58,7 @@ from wuye.ledger.votes.models import (
 from wuye.ledger.votes.receipts import build_receipt
 from wuye.ledger.votes.tally import (
     Cast,
+    Endorsement,
     Manifest,
     Result,
     UnitWeight,
@@ -67,6 +68,7 @@ from wuye.ledger.votes.tally import (
     last_ballots,
     tally_ciphertexts,
     tally_context,
+    valid_endorsers,
 )
 from wuye.ledger.votes.trustees import Dealing, DecryptionShare, verification_key
 from wuye.ledger.votes.zkp import ProofError
@@ -120,6 +122,12 @@ def create_election(*, session: Session, election_in: ElectionIn) -> Election:
     """Fix the roll: every unit of the estate, its area, and its headcount group."""
     if election_in.threshold > election_in.trustees:
         raise Problem("validation-error", "threshold: cannot exceed the number of trustees")
+    if election_in.credential_endorsements > election_in.trustees:
+        raise Problem(
+            "validation-error",
+            "credential_endorsements: 背书人数不能超过计票监督人数 / cannot exceed the number "
+            "of trustees",
+        )
     estate = get_estate(session=session, estate_id=election_in.estate_id)
     units = session.scalars(select(Unit).where(Unit.estate_id == estate.id).order_by(Unit.id)).all()
     if not units:
@@ -150,6 +158,7 @@ def create_election(*, session: Session, election_in: ElectionIn) -> Election:
         threshold=election_in.threshold,
         trustee_count=election_in.trustees,
         spend_limit_fen=election_in.spend_limit_fen,
+        credential_endorsements=election_in.credential_endorsements,
         roll=encode_units(roll),
         unit_refs=json.dumps({u.id: unit_ref(u.id).hex() for u in units}),
     )
@@ -159,7 +168,10 @@ def create_election(*, session: Session, election_in: ElectionIn) -> Election:
 
 
 def manifest_of(election: Election) -> Manifest:
+    """The election's manifest: its credential list is the one frozen at open (empty
+    before), with the trustees' endorsements of that list if the election requires them."""
     dealings = [Dealing.from_json(d) for d in json.loads(election.dealings)]
+    listed = decode_credentials(election.credential_list or b"")
     return Manifest(
         election=election.id,
         title=election.title,
@@ -167,8 +179,49 @@ def manifest_of(election: Election) -> Manifest:
         threshold=election.threshold,
         dealings=dealings,
         units=decode_units(election.roll),
-        credentials=decode_credentials(election.credential_list or b""),
+        credentials=listed,
+        endorsements_required=election.credential_endorsements or 0,
+        endorsements=_endorsements_for(election, credentials_digest(listed)) if listed else [],
     )
+
+
+def credentials_digest(listed: list[Credential]) -> bytes:
+    """SM3 of a credential list, as the manifest's ``credentials_digest``."""
+    return sm3_hash(encode_credentials(listed))
+
+
+def current_credentials(session: Session, election: Election) -> list[Credential]:
+    """The credential list as it stands: frozen on the election once open; before that,
+    the registered credentials in roll order, exactly as :func:`open_election` freezes it."""
+    if election.status not in (ElectionStatus.DRAFT, ElectionStatus.READY):
+        return decode_credentials(election.credential_list or b"")
+    refs = json.loads(election.unit_refs)
+    order = {unit_id: i for i, unit_id in enumerate(refs)}
+    rows = sorted(_credential_rows(session, election.id), key=lambda r: order[r.unit_id])
+    return [Credential(bytes.fromhex(refs[r.unit_id]), bytes.fromhex(r.public_key)) for r in rows]
+
+
+def _endorsements_for(election: Election, digest: bytes) -> list[Endorsement]:
+    """The stored endorsements made for the list whose digest is ``digest``, by index."""
+    stored: dict[str, dict[str, Any]] = json.loads(election.endorsements or "{}")
+    return [
+        Endorsement(int(index), entry["proof"])
+        for index, entry in sorted(stored.items(), key=lambda item: int(item[0]))
+        if entry.get("digest") == digest.hex()
+    ]
+
+
+def valid_endorsements(election: Election) -> list[Endorsement]:
+    """The trustees' endorsements of the election's current credential list (each was
+    checked when it arrived; one made for an earlier list no longer counts)."""
+    from sqlalchemy.orm import object_session
+
+    session = object_session(election)  # none once the route's transaction is over
+    if session is None:
+        listed = decode_credentials(election.credential_list or b"")
+    else:
+        listed = current_credentials(session, election)
+    return _endorsements_for(election, credentials_digest(listed)) if listed else []
 
 
 def _expect(election: Election, *statuses: ElectionStatus) -> None:
@@ -350,21 +403,34 @@ def simulated_owners(
 def open_election(*, session: Session, election_id: str, ledger: VotesLedger) -> Election:
     """Freeze the credential list into the manifest, put it all on the ledger, and open.
 
-    From here the list is fixed: the service refuses new credentials, and the ledger's
-    ElectionRecord refuses to publish another list for this election."""
+    If the election requires trustees' endorsements, at least that many trustees must
+    have endorsed this very list (:func:`wuye.ledger.votes.ceremony.endorse`); their
+    proofs go into the manifest. From here the list is fixed: the service refuses new
+    credentials, and the ledger's ElectionRecord refuses to publish another list for this
+    election."""
     election = get_election(session=session, election_id=election_id)
     _expect(election, ElectionStatus.READY)
-    refs = json.loads(election.unit_refs)
-    order = {unit_id: i for i, unit_id in enumerate(refs)}
-    rows = sorted(_credential_rows(session, election.id), key=lambda r: order[r.unit_id])
-    if not rows:
+    listed = current_credentials(session, election)
+    if not listed:
         raise Conflict(
             "no unit holds a voting credential yet: owners make theirs on the vote page, "
             "or a credential authority issues letters (wuye votes credentials issue)"
         )
-    election.credential_list = encode_credentials(
-        Credential(bytes.fromhex(refs[r.unit_id]), bytes.fromhex(r.public_key)) for r in rows
-    )
+    required = election.credential_endorsements or 0
+    valid = 0
+    if required:
+        # Checked again here, as a verifier will: each proof against Xⱼ and this list.
+        endorsed = _endorsements_for(election, credentials_digest(listed))
+        candidate = replace(manifest_of(election), credentials=listed, endorsements=endorsed)
+        valid = len(valid_endorsers(candidate))
+    if valid < required:
+        raise Conflict(
+            f"凭证名单只有 {valid} 份有效的计票监督人背书，需要 {required} 份 / the "
+            f"credential list has {valid} valid trustee endorsement(s) of {required} "
+            "required (registering or changing a credential voids earlier endorsements: "
+            "`wuye votes trustee endorse`)"
+        )
+    election.credential_list = encode_credentials(listed)
     manifest = manifest_of(election)
     election.fingerprint = manifest.fingerprint.hex()
     ref = ledger.officer.register(

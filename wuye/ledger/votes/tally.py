@@ -39,20 +39,24 @@ from wuye.ledger.votes.trustees import (
     election_key,
     verification_key,
 )
-from wuye.ledger.votes.zkp import BatchVerifier, ProofError
+from wuye.ledger.votes.zkp import BatchVerifier, ProofError, SchnorrProof
 
 __all__ = [
     "Cast",
+    "Endorsement",
     "ceremony_context",
+    "endorsement_context",
     "Manifest",
     "Result",
     "UnitWeight",
     "VerificationReport",
+    "check_endorsements",
     "decrypt_tally",
     "head_flags",
     "last_ballots",
     "share_tally",
     "tally_ciphertexts",
+    "valid_endorsers",
     "verify_ballots",
     "verify_record",
 ]
@@ -65,6 +69,44 @@ WEIGHTINGS = ("area", "heads")
 def ceremony_context(election: str) -> bytes:
     """What the trustees' key proofs are bound to (known before the manifest exists)."""
     return b"wuye-trustees:" + election.encode()
+
+
+def endorsement_context(election: str, credentials_digest: bytes) -> bytes:
+    """What a trustee's endorsement of the credential list is bound to: the election and
+    the SM3 digest of the list (the manifest's ``credentials_digest``)."""
+    return ceremony_context(election) + b":endorses-credentials:" + credentials_digest
+
+
+@dataclass(slots=True)
+class Endorsement:
+    """Trustee ``index`` vouches for a credential list: a Schnorr proof that it knows its
+    key share ``xⱼ`` for ``Xⱼ = verification_key(dealings, index)``, bound by
+    :func:`endorsement_context` to the election and the list's digest. Only the trustee's
+    device holds ``xⱼ``, so the platform cannot make one."""
+
+    index: int
+    proof: dict[str, Any]  # SchnorrProof JSON, kept as published (the header's bytes)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"index": self.index, "proof": dict(self.proof)}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Endorsement:
+        if not isinstance(data.get("proof"), dict):
+            raise MalformedInputError("an endorsement needs a proof")
+        return cls(int(data["index"]), dict(data["proof"]))
+
+    def verify(self, dealings: Sequence[Dealing], election: str, digest: bytes) -> None:
+        """Raise :class:`ProofError` unless trustee ``index`` endorsed the list ``digest``."""
+        if not 1 <= self.index <= len(dealings):
+            raise ProofError(f"no trustee {self.index} in this election")
+        try:
+            proof = SchnorrProof.from_json(self.proof)
+        except (CryptoError, KeyError, TypeError, ValueError) as exc:
+            raise ProofError(f"malformed endorsement proof ({exc})") from exc
+        proof.verify(
+            verification_key(list(dealings), self.index), endorsement_context(election, digest)
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,8 +152,29 @@ class Manifest:
     credentials: list[Credential] = field(default_factory=list)
     options: int = len(OPTIONS)
     _key: Point | None = field(default=None, repr=False)
+    #: How many trustees must endorse the credential list (0: none, as before).
+    endorsements_required: int = 0
+    #: The trustees' endorsements of :attr:`credentials` (only when some are required).
+    endorsements: list[Endorsement] = field(default_factory=list)
+
+    def credentials_digest(self) -> bytes:
+        """SM3 of the credential list, as the header's ``credentials_digest``."""
+        return sm3_hash(encode_credentials(self.credentials))
 
     def header(self) -> dict[str, Any]:
+        header = self._base_header()
+        if self.endorsements_required > 0:
+            # Only then (as version 3): the fingerprints of elections without endorsements
+            # are unchanged, and a verifier that knows only version 2 refuses rather than
+            # skipping the check.
+            header["version"] = 3
+            header["credential_endorsements"] = {
+                "required": self.endorsements_required,
+                "endorsements": [e.to_json() for e in self.endorsements],
+            }
+        return header
+
+    def _base_header(self) -> dict[str, Any]:
         return {
             "version": 2,
             "election": self.election,
@@ -123,7 +186,7 @@ class Manifest:
             "unit_count": len(self.units),
             "units_digest": sm3_hash(encode_units(self.units)).hex(),
             "credential_count": len(self.credentials),
-            "credentials_digest": sm3_hash(encode_credentials(self.credentials)).hex(),
+            "credentials_digest": self.credentials_digest().hex(),
         }
 
     def header_bytes(self) -> bytes:
@@ -159,6 +222,19 @@ class Manifest:
             raise MalformedInputError(
                 "the published credential list does not match the manifest's digest"
             )
+        version = header.get("version")
+        if version not in (2, 3) or (version == 3) != ("credential_endorsements" in header):
+            raise MalformedInputError(f"unknown manifest version {version!r}")
+        required, endorsements = 0, []
+        if "credential_endorsements" in header:
+            try:
+                section = header["credential_endorsements"]
+                required = int(section["required"])
+                endorsements = [Endorsement.from_json(e) for e in section["endorsements"]]
+            except (KeyError, TypeError, ValueError, AttributeError) as exc:
+                raise MalformedInputError(
+                    f"the manifest's credential endorsements are malformed ({exc})"
+                ) from exc
         return cls(
             election=header["election"],
             title=header["title"],
@@ -168,6 +244,8 @@ class Manifest:
             units=units,
             credentials=credentials,
             options=len(header["options"]),
+            endorsements_required=required,
+            endorsements=endorsements,
         )
 
     def context(self, unit_ref: bytes) -> bytes:
@@ -475,6 +553,58 @@ class VerificationReport:
         return ok
 
 
+def valid_endorsers(manifest: Manifest) -> list[int]:
+    """The distinct trustees whose endorsement of the manifest's credential list holds."""
+    digest = manifest.credentials_digest()
+    good: set[int] = set()
+    for endorsement in manifest.endorsements:
+        try:
+            endorsement.verify(manifest.dealings, manifest.election, digest)
+        except ProofError:
+            continue
+        good.add(endorsement.index)
+    return sorted(good)
+
+
+def check_endorsements(manifest: Manifest, report: VerificationReport) -> None:
+    """The trustees' endorsements of the credential list, if the manifest requires any;
+    otherwise a line saying that the platform alone vouches for the list."""
+    required = manifest.endorsements_required
+    if required <= 0:
+        report.check(
+            True,
+            "凭证名单未经计票监督人背书，仅由平台担保 / the credential list is not endorsed "
+            "by trustees: the platform alone vouches for it",
+        )
+        return
+    digest = manifest.credentials_digest()
+    seen: set[int] = set()
+    good: set[int] = set()
+    for endorsement in manifest.endorsements:
+        index = endorsement.index
+        if index in seen:
+            report.check(False, f"trustee {index}: endorses the credential list more than once")
+            continue
+        seen.add(index)
+        try:
+            endorsement.verify(manifest.dealings, manifest.election, digest)
+        except ProofError as exc:
+            report.check(
+                False,
+                f"trustee {index}: endorsement of the credential list "
+                f"(digest {digest.hex()[:16]}…) does not hold: {exc}",
+            )
+            continue
+        good.add(index)
+        report.check(
+            True, f"trustee {index}: endorses the credential list (digest {digest.hex()[:16]}…)"
+        )
+    report.check(
+        len(good) >= required,
+        f"凭证名单 / credential list: endorsed by {len(good)} trustee(s), {required} required",
+    )
+
+
 def verify_record(
     manifest: Manifest,
     casts: Sequence[Cast],
@@ -504,6 +634,7 @@ def verify_record(
         f"credential list: {len(manifest.credentials)} of {len(manifest.units)} units hold a "
         "voting credential, one each, fixed before the vote opened",
     )
+    check_endorsements(manifest, report)
     seen_trackers: set[bytes] = set()
     for i, cast in enumerate(casts):
         unit = cast.unit_ref.hex()

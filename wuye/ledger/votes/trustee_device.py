@@ -6,10 +6,16 @@ the ceremony runs, and then its key share ``xᵢ``. It is JSON whose secret part
 SM4-GCM encrypted (GB/T 32907) under a key derived from the trustee's passphrase
 with scrypt (RFC 7914). Nothing secret is ever sent: the platform receives public
 dealings, shares encrypted to other trustees, proofs and decryption shares.
+
+Before the vote opens, a trustee may also endorse the election's voting credential list
+(:func:`endorse_step`): it reads the list, recomputes its digest as the manifest will,
+checks it against the credential authority's letters if it has them, and proves holding
+its key share bound to that digest.
 """
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import json
 import os
@@ -20,9 +26,15 @@ from typing import Any
 
 import httpx
 
-from wuye.crypto import SM2PrivateKey, SM2PublicKey, sm4_gcm_decrypt, sm4_gcm_encrypt
+from wuye.crypto import SM2PrivateKey, SM2PublicKey, sm3_hash, sm4_gcm_decrypt, sm4_gcm_encrypt
 from wuye.crypto.errors import CryptoError
-from wuye.ledger.votes.ceremony import confirm_context, fingerprint, share_message
+from wuye.ledger.votes.ceremony import (
+    confirm_context,
+    endorsement_context,
+    fingerprint,
+    share_message,
+)
+from wuye.ledger.votes.credentials import Credential, check_public_key, encode_credentials
 from wuye.ledger.votes.elgamal import Ciphertext
 from wuye.ledger.votes.group import Point
 from wuye.ledger.votes.tally import ceremony_context, share_tally
@@ -302,3 +314,98 @@ def decrypt_step(platform: Platform, key: KeyFile) -> int:
         {"index": key.index, "shares": {f"{j}:{w}": s.to_json() for (j, w), s in shares.items()}},
     )
     return len(shares)
+
+
+@dataclass
+class Endorsed:
+    """What :func:`endorse_step` endorsed."""
+
+    digest: str  # SM3 of the credential list, hex
+    credentials: int  # entries on the list
+    device_made: int | None  # entries not on the letters (None: no letters given)
+
+
+def _letters(path: Path, election: str) -> set[tuple[str, str]]:
+    """(unit ref, public key) of every letter in the CSV ``wuye votes credentials issue``
+    wrote."""
+    try:
+        with Path(path).open(encoding="utf-8", newline="") as rows:
+            letters = list(csv.DictReader(rows))
+        issued = set()
+        for row in letters:
+            if row["election"] != election:
+                raise TrusteeError(
+                    f"{path}: the letters are for election {row['election']}, not {election}"
+                )
+            issued.add((row["unit_ref"].lower(), row["public_key"].lower()))
+    except (OSError, KeyError, UnicodeDecodeError, csv.Error) as exc:
+        raise TrusteeError(f"cannot read the letters {path}: {exc}") from exc
+    return issued
+
+
+def endorse_step(
+    platform: Platform,
+    key: KeyFile,
+    letters: Path | None = None,
+    *,
+    allow_device_credentials: bool = False,
+) -> Endorsed:
+    """Before the vote opens: endorse the election's current credential list.
+
+    Reads the list from the platform, orders it by the roll as the manifest will, and
+    computes its SM3 digest. With ``letters``, every listed credential must be one of the
+    letters' keys, unless ``allow_device_credentials`` (owners made the others on their own
+    devices; their count is reported). Then proves holding ``xᵢ`` bound to the digest."""
+    if key.key_share is None or key.public_key is None:
+        raise TrusteeError("this key file holds no key share yet (run `trustee confirm`)")
+    base = _base(key.election)
+    manifest = platform.get(f"{base}/manifest")
+    if manifest.get("public_key") != key.public_key:
+        raise TrusteeError("the platform's election key is not the one the ceremony made")
+    refs: dict[str, str] = manifest["unit_refs"]
+    listed = platform.get(f"{base}/credentials")
+    entries: list[tuple[int, Credential]] = []
+    order = {unit_id: i for i, unit_id in enumerate(refs)}
+    seen: set[str] = set()
+    try:
+        for row in listed:
+            if not row.get("public_key"):
+                continue
+            unit_id = row["unit_id"]
+            if unit_id not in refs or row["unit_ref"].lower() != refs[unit_id].lower():
+                raise TrusteeError(f"the list names unit {unit_id}, which is not on the roll")
+            if unit_id in seen:
+                raise TrusteeError(f"the list names unit {unit_id} twice")
+            seen.add(unit_id)
+            public_key = check_public_key(row["public_key"])
+            entries.append((order[unit_id], Credential(bytes.fromhex(refs[unit_id]), public_key)))
+    except (CryptoError, KeyError, TypeError, ValueError) as exc:
+        raise TrusteeError(f"the platform's credential list is malformed: {exc}") from exc
+    credentials = [c for _, c in sorted(entries, key=lambda e: e[0])]
+    if not credentials:
+        raise TrusteeError("no unit holds a voting credential yet: nothing to endorse")
+    device_made = None
+    if letters is not None:
+        issued = _letters(letters, key.election)
+        foreign = [c for c in credentials if (c.unit_ref.hex(), c.public_key.hex()) not in issued]
+        device_made = len(foreign)
+        if foreign and not allow_device_credentials:
+            raise TrusteeError(
+                f"名单中有 {len(foreign)} 个凭证不在凭证函中 / {len(foreign)} credential(s) on "
+                f"the list are not in the letters (e.g. unit ref {foreign[0].unit_ref.hex()[:16]}…"
+                "): not endorsed; if owners made them on their own devices, pass "
+                "--allow-device-credentials"
+            )
+    digest = sm3_hash(encode_credentials(credentials))
+    dealings = [Dealing.from_json(d) for d in manifest["header"]["trustees"]]
+    x = int(key.key_share, 16)
+    x_point = verification_key(dealings, key.index)
+    if Point.generator_multiple(x).encode() != x_point.encode():
+        raise TrusteeError("the key share does not match the public verification key")
+    proof = SchnorrProof.prove(x, x_point, endorsement_context(key.election, digest))
+    platform.send(
+        "POST",
+        f"{base}/credential-endorsements",
+        {"index": key.index, "proof": proof.to_json()},
+    )
+    return Endorsed(digest.hex(), len(credentials), device_made)

@@ -3,7 +3,9 @@
 Checks that the manifest (roll and credential list included) is the one Ballots
 registered, that the ledger's commitments in Ballots are the SM3 trackers of each
 unit's last ballot in ElectionRecord, that the roll matches what Ballots
-registered, then every counted ballot's credential signature and proofs, the
+registered, the trustees' endorsements of the credential list when the manifest
+requires them (otherwise it says that the platform alone vouches for the list),
+then every counted ballot's credential signature and proofs, the
 weighted homomorphic tally, the trustees' decryption proofs, and Article 278
 applied to the counts.
 """

@@ -23,6 +23,7 @@ from wuye.ledger.votes.models import (
     ElectionIn,
     ElectionOut,
     ElectionStatus,
+    EndorsementIn,
     MyUnitOut,
     NominateIn,
     NominationOut,
@@ -93,6 +94,12 @@ def ledger_for(request: Request, ctx: Context) -> service.VotesLedger:
     return ledger
 
 
+def _out(election: Election) -> ElectionOut:
+    """The election as the API shows it, read inside the route's transaction (the count of
+    valid endorsements looks at the current credential list)."""
+    return ElectionOut.model_validate(election)
+
+
 @router.get("/elections", response_model=Page[ElectionOut], summary="表决列表 / List votes")
 def list_elections(
     ctx: Context = scoped("votes:read"),
@@ -109,7 +116,7 @@ def list_elections(
         model=Election,
         params=params,
         sortable=ELECTION_SORT,
-        schema=ElectionOut,
+        present=lambda rows: [_out(election) for election in rows],
     )
 
 
@@ -120,12 +127,12 @@ def list_elections(
     summary="发起表决 / Create a vote (fixes the unit roll)",
 )
 def create_election(election_in: ElectionIn, ctx: Context = scoped("votes:manage")) -> object:
-    return service.create_election(session=ctx.session, election_in=election_in)
+    return _out(service.create_election(session=ctx.session, election_in=election_in))
 
 
 @router.get("/elections/{election_id}", response_model=ElectionOut, summary="表决详情 / Get")
 def get_election(election_id: str, ctx: Context = scoped("votes:read")) -> object:
-    return service.get_election(session=ctx.session, election_id=election_id)
+    return _out(service.get_election(session=ctx.session, election_id=election_id))
 
 
 @router.get("/elections/{election_id}/manifest", summary="表决公开参数 / Public manifest")
@@ -150,8 +157,10 @@ def get_manifest(election_id: str, ctx: Context = scoped("votes:read")) -> dict[
 def set_trustees(
     election_id: str, trustees_in: TrusteesIn, ctx: Context = scoped("votes:manage")
 ) -> object:
-    return service.set_trustees(
-        session=ctx.session, election_id=election_id, dealings=trustees_in.dealings
+    return _out(
+        service.set_trustees(
+            session=ctx.session, election_id=election_id, dealings=trustees_in.dealings
+        )
     )
 
 
@@ -198,13 +207,30 @@ def put_credential(
     )
 
 
+@router.post(
+    "/elections/{election_id}/credential-endorsements",
+    response_model=ElectionOut,
+    summary="计票监督人为凭证名单背书 / A trustee endorses the credential list (from its device)",
+)
+def post_endorsement(
+    election_id: str, endorsement_in: EndorsementIn, ctx: Context = scoped("votes:manage")
+) -> object:
+    """Relay a trustee's endorsement of the current credential list, made on its own
+    device (``wuye votes trustee endorse``). Only after the key ceremony and before the
+    vote opens; registering or changing a credential afterwards voids it."""
+    election = service.get_election(session=ctx.session, election_id=election_id)
+    return _out(ceremony.endorse(ctx.session, election, endorsement_in))
+
+
 @router.post("/elections/{election_id}/open", response_model=ElectionOut, summary="开始投票 / Open")
 def open_election(
     election_id: str, request: Request, ctx: Context = scoped("votes:manage")
 ) -> object:
     election = service.get_election(session=ctx.session, election_id=election_id)
-    return service.open_election(
-        session=ctx.session, election_id=election.id, ledger=ledger_for(request, ctx)
+    return _out(
+        service.open_election(
+            session=ctx.session, election_id=election.id, ledger=ledger_for(request, ctx)
+        )
     )
 
 
@@ -277,8 +303,10 @@ def close_election(
     election_id: str, request: Request, ctx: Context = scoped("votes:manage")
 ) -> object:
     election = service.get_election(session=ctx.session, election_id=election_id)
-    return service.close_election(
-        session=ctx.session, election_id=election.id, ledger=ledger_for(request, ctx)
+    return _out(
+        service.close_election(
+            session=ctx.session, election_id=election.id, ledger=ledger_for(request, ctx)
+        )
     )
 
 
@@ -300,11 +328,13 @@ def submit_shares(
     ctx: Context = scoped("votes:manage"),
 ) -> object:
     election = service.get_election(session=ctx.session, election_id=election_id)
-    return service.submit_shares(
-        session=ctx.session,
-        election_id=election.id,
-        shares_in=shares_in,
-        ledger=ledger_for(request, ctx),
+    return _out(
+        service.submit_shares(
+            session=ctx.session,
+            election_id=election.id,
+            shares_in=shares_in,
+            ledger=ledger_for(request, ctx),
+        )
     )
 
 

@@ -787,6 +787,8 @@ def upgrade() -> None:
         sa.Column("ledger_ref", sa.String(length=80), nullable=False),
         sa.Column("ballots_contract", sa.String(length=42), nullable=False),
         sa.Column("credential_list", sa.LargeBinary(), nullable=False),
+        sa.Column("credential_endorsements", sa.Integer(), nullable=False),
+        sa.Column("endorsements", sa.Text(), nullable=False),
         sa.Column("tally", sa.Text(), nullable=False),
         sa.Column("shares", sa.Text(), nullable=False),
         sa.Column("result", sa.Text(), nullable=False),
