@@ -359,3 +359,14 @@ def test_only_a_sandbox_may_play_owners_or_trustees(two_ledgers):
         r = http.post(f"{path}/simulated-ballots", json={"unit_id": "x", "choice": "agree"})
         assert r.status_code == 403
         assert http.post(f"{path}/simulated-decryption").status_code == 403
+
+
+def test_the_seeded_vote_opened_only_with_its_trustees_endorsement(two_ledgers):
+    live = two_ledgers
+    sandbox = new_app(live)
+    with live.http(headers=_bearer(live.token(sandbox, "votes:read"))) as http:
+        vote = http.get("/api/v1/elections", params={"status": "open"}).json()["items"][0]
+        assert vote["credential_endorsements"] == 2
+        assert vote["credential_endorsements_valid"] == 2
+        results = http.get(f"/api/v1/elections/{vote['id']}/results").json()
+        assert results["credential_endorsements"] == {"required": 2, "valid": 2}

@@ -234,4 +234,6 @@ def test_resident_signs_in_chooses_casts_audits_keeps_and_checks_a_receipt(
         rows = page.text_content("#results tbody")
         assert "同意" in rows and "100" in rows
         assert "参与不足三分之二" in page.text_content("#decision")  # 1 of 2 units voted
+        # This election asked for no trustee endorsement: the page says who vouches.
+        assert "仅由平台担保" in page.text_content("#endorsed")
         browser.close()

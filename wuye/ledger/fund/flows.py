@@ -70,7 +70,7 @@ def open_project_vote(
 ) -> SimulatedVote:
     """Request the project's vote, run the trustees' key ceremony, let the co-owners of each
     unit in ``voters`` choose who casts and register that unit's credential, and open it."""
-    vote_in = VoteIn(threshold=2, trustees=3)
+    vote_in = VoteIn(threshold=2, trustees=3, credential_endorsements=2)
     election = service.request_vote(session=session, project_id=project_id, vote_in=vote_in)
     dealings, keys = ceremony(vote_in.threshold, vote_in.trustees, ceremony_context(election.id))
     votes.set_trustees(
@@ -107,8 +107,31 @@ def open_project_vote(
             principal=_as_owner(tenant_id, caster.id),
         )
         casters[unit_id] = caster.id
+    # The trustees check the list on their devices and endorse it, so the platform could
+    # not have slipped a credential in.
+    endorse_as_trustees(session=session, election=election, keys=keys)
     votes.open_election(session=session, election_id=election.id, ledger=votes_ledger)
     return SimulatedVote(election, keys, vote_in.threshold, owners_of, casters, tenant_id)
+
+
+def endorse_as_trustees(*, session: Session, election: Any, keys: list[Any]) -> None:
+    """Each trustee whose endorsement the election requires endorses its current
+    credential list, as ``wuye votes trustee endorse`` does on the trustee's device."""
+    from wuye.ledger.votes.ceremony import endorse
+    from wuye.ledger.votes.models import EndorsementIn
+    from wuye.ledger.votes.tally import endorsement_context
+    from wuye.ledger.votes.trustees import Dealing, verification_key
+    from wuye.ledger.votes.zkp import SchnorrProof
+
+    dealings = [Dealing.from_json(d) for d in json.loads(election.dealings)]
+    digest = votes.credentials_digest(votes.current_credentials(session, election))
+    for key in keys[: election.credential_endorsements]:
+        proof = SchnorrProof.prove(
+            key.share,
+            verification_key(dealings, key.index),
+            endorsement_context(election.id, digest),
+        )
+        endorse(session, election, EndorsementIn(index=key.index, proof=proof.to_json()))
 
 
 def cast_simulated(

@@ -371,6 +371,11 @@ class VoteIn(BaseModel):
 
     threshold: Annotated[int, Field(ge=1, le=15)] = 2
     trustees: Annotated[int, Field(ge=1, le=15)] = 3
+    credential_endorsements: Annotated[int, Field(ge=0, le=15)] = Field(
+        0,
+        description="开始投票前须为投票凭证名单背书的计票监督人数 / trustees who must endorse "
+        "the credential list before the vote opens",
+    )
 
 
 class PaymentIn(PeriodIn):

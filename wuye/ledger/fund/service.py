@@ -441,6 +441,7 @@ def request_vote(*, session: Session, project_id: str, vote_in: VoteIn) -> Any:
             spend_limit_fen=project.budget_fen,
             threshold=vote_in.threshold,
             trustees=vote_in.trustees,
+            credential_endorsements=vote_in.credential_endorsements,
         ),
     )
     project.election_id = election.id

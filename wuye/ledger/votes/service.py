@@ -844,6 +844,10 @@ def results(*, session: Session, election_id: str) -> dict[str, Any]:
         "eligible_area_m2": eligible_area / 100,
         "eligible_heads": eligible_heads,
         "ballots_cast": len(cast),
+        "credential_endorsements": {
+            "required": election.credential_endorsements or 0,
+            "valid": election.credential_endorsements_valid,
+        },
     }
     if election.result:
         body = json.loads(election.result)
