@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy import select
@@ -28,12 +27,12 @@ from sqlalchemy.orm import Session
 
 from wuye.crypto import SM2PrivateKey
 from wuye.federation.sealing import open_sealed, seal
+from wuye.ledger.fund.flows import decrypt_as_trustees as decrypt
 from wuye.ledger.votes import service as votes
 from wuye.ledger.votes.ballot import OPTIONS, encrypt_ballot
 from wuye.ledger.votes.credentials import SimulatedOwner
-from wuye.ledger.votes.models import CastIn, Election, ElectionStatus, SharesIn
+from wuye.ledger.votes.models import CastIn, Election, ElectionStatus
 from wuye.ledger.votes.service import VotesLedger
-from wuye.ledger.votes.tally import share_tally
 from wuye.ledger.votes.trustees import TrusteeKey
 from wuye.platform.problems import Conflict, NotFound, Problem
 from wuye.platform.security import Principal
@@ -175,17 +174,6 @@ def decrypt_as_trustees(
     if election.status is not ElectionStatus.CLOSED:
         raise Conflict(f"the vote is {election.status.value}; close it first / 请先结束投票")
     kit = _kit(session, secret, election)
-    tally = votes.tally_of(election)
-    holder = SimpleNamespace(fingerprint=votes.manifest_of(election).fingerprint)
-    for trustee in kit.trustees[: kit.threshold]:
-        shares = share_tally(holder, trustee, tally)  # type: ignore[arg-type]
-        election = votes.submit_shares(
-            session=session,
-            election_id=election.id,
-            shares_in=SharesIn(
-                index=trustee.index,
-                shares={f"{j}:{w}": s.to_json() for (j, w), s in shares.items()},
-            ),
-            ledger=ledger,
-        )
-    return election
+    return decrypt(
+        session=session, votes_ledger=ledger, election=election, keys=kit.trustees[: kit.threshold]
+    )

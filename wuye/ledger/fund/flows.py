@@ -172,6 +172,28 @@ def cast_simulated(
         )
 
 
+def decrypt_as_trustees(
+    *, session: Session, votes_ledger: VotesLedger, election: Any, keys: list[Any]
+) -> Any:
+    """Each of ``keys`` (trustees' key shares, at least the threshold) submits its
+    decryption shares of the closed vote's tally, as ``wuye votes trustee decrypt`` does
+    on the trustee's device; the last one makes the result, recorded on the ledger."""
+    tally = votes.tally_of(election)
+    holder = SimpleNamespace(fingerprint=votes.manifest_of(election).fingerprint)
+    for trustee in keys:
+        shares = share_tally(holder, trustee, tally)  # type: ignore[arg-type]
+        election = votes.submit_shares(
+            session=session,
+            election_id=election.id,
+            shares_in=SharesIn(
+                index=trustee.index,
+                shares={f"{j}:{w}": s.to_json() for (j, w), s in shares.items()},
+            ),
+            ledger=votes_ledger,
+        )
+    return election
+
+
 def decide_project_vote(
     *,
     session: Session,
@@ -186,19 +208,12 @@ def decide_project_vote(
     say = progress or (lambda _line: None)
     election = vote.election
     votes.close_election(session=session, election_id=election.id, ledger=votes_ledger)
-    tally = votes.tally_of(election)
-    holder = SimpleNamespace(fingerprint=votes.manifest_of(election).fingerprint)
-    for trustee in vote.keys[: vote.threshold]:
-        shares = share_tally(holder, trustee, tally)  # type: ignore[arg-type]
-        votes.submit_shares(
-            session=session,
-            election_id=election.id,
-            shares_in=SharesIn(
-                index=trustee.index,
-                shares={f"{j}:{w}": s.to_json() for (j, w), s in shares.items()},
-            ),
-            ledger=votes_ledger,
-        )
+    decrypt_as_trustees(
+        session=session,
+        votes_ledger=votes_ledger,
+        election=election,
+        keys=vote.keys[: vote.threshold],
+    )
     say(f"表决结果 / result on the ledger: {election.ledger_ref} approved={election.approved}")
     return service.authorise_by_vote(session=session, ledger=fund_ledger, project_id=project_id)
 
