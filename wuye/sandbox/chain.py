@@ -23,11 +23,13 @@ from __future__ import annotations
 import random
 from collections.abc import Callable
 from datetime import UTC, datetime
+from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy import select
 
 from wuye.crypto import sm3_hash
+from wuye.ledger.clients import fund_client, votes_client
 from wuye.ledger.fund import service as fund
 from wuye.ledger.fund.demo import past_months, payee_address
 from wuye.ledger.fund.flows import ABSTAIN, AGREE, OPPOSE, cast_simulated, open_project_vote
@@ -39,7 +41,7 @@ from wuye.ledger.fund.models import (
     PaymentIn,
     ProjectIn,
 )
-from wuye.ledger.sites import LedgerOff, sandbox_site
+from wuye.ledger.sites import sandbox_site
 from wuye.platform.db import Database, Scope
 from wuye.platform.estates.models import Estate, Unit
 from wuye.platform.owners.models import Owner, OwnerKind, Ownership
@@ -72,31 +74,19 @@ def ledgers(settings: Settings, state: Any = None) -> SandboxLedgers | None:
     node); None when ``WUYE_SANDBOX_LEDGER_URL=off``; an unreachable node is a 503.
 
     With ``state`` (the app's ``app.state``) the clients are the ones the votes and fund
-    routes use for sandbox tenants (``sandbox_votes_ledger``, ``sandbox_fund_ledger``):
-    one client per officer key in a process, so their nonces never collide."""
-    from wuye.ledger.fund.chain import configured_ledger
-    from wuye.ledger.votes.views import _configured_ledger
-
+    routes use for sandbox tenants (:mod:`wuye.ledger.clients`)."""
     site = sandbox_site(settings)
     if site.off:
         return None
-    votes = getattr(state, "sandbox_votes_ledger", None)
-    fund_ledger = getattr(state, "sandbox_fund_ledger", None)
+    state = state if state is not None else SimpleNamespace(settings=settings)
     try:
-        if votes is None:
-            votes = _configured_ledger(settings, site)
-        if fund_ledger is None:
-            ballots = votes.officer.record(votes.record_address).functions.ballots().call()
-            fund_ledger = configured_ledger(settings, ballots, site=site)
-    except LedgerOff:
-        return None
+        votes = votes_client(state, sandbox=True)
+        fund_ledger = fund_client(state, sandbox=True)
     except OSError as exc:  # requests' connection errors included
         raise Problem(
             "service-unavailable",
             f"沙箱账本不可达 / the sandbox ledger at {site.rpc_url} is unreachable",
         ) from exc
-    if state is not None:
-        state.sandbox_votes_ledger, state.sandbox_fund_ledger = votes, fund_ledger
     return SandboxLedgers(votes, fund_ledger, settings.secret_bytes())
 
 

@@ -282,9 +282,9 @@ def configured_ledger(
         raise LookupError(f"no maintenance fund deployed yet ({state} is missing)")
     else:
         if ballots_address is None:
-            from wuye.ledger.votes.views import _configured_ledger
+            from wuye.ledger.clients import configured_votes
 
-            votes = _configured_ledger(settings, site)
+            votes = configured_votes(settings, site)
             ballots_address = votes.officer.record(votes.record_address).functions.ballots().call()
         manager_key = "0x" + bytes(Account.create().key).hex()
         fund = deploy(

@@ -99,9 +99,9 @@ def seed_fund_demo(
             ).first():
                 return {"skipped": True, "reason": "fund already seeded", "estate_id": estate_id}
         if votes_ledger is None:
-            from wuye.ledger.votes.views import _configured_ledger
+            from wuye.ledger.clients import configured_votes
 
-            votes_ledger = _configured_ledger(settings)
+            votes_ledger = configured_votes(settings)
         if fund_ledger is None:
             from wuye.ledger.fund.chain import configured_ledger
 

@@ -9,8 +9,9 @@ from typing import Any
 from fastapi import APIRouter, Depends, Query, Request, Response, status
 from sqlalchemy import select
 
+from wuye.ledger.clients import fund_client
 from wuye.ledger.fund import disclosure, service
-from wuye.ledger.fund.chain import FundLedger, configured_ledger
+from wuye.ledger.fund.chain import FundLedger
 from wuye.ledger.fund.models import (
     AccountOut,
     CityRateIn,
@@ -33,7 +34,6 @@ from wuye.ledger.fund.models import (
     VoteIn,
 )
 from wuye.ledger.fund.reconcile import reconcile
-from wuye.ledger.sites import LedgerOff, site_for
 from wuye.platform.deps import Context, UnitOfWorkRoute, scoped
 from wuye.platform.estates.service import get_estate
 from wuye.platform.listing import ListParams, Page, list_params, paginate
@@ -48,25 +48,8 @@ COMMON_SORT = frozenset({"period", "created_at", "amount_fen"})
 
 
 def ledger_for(request: Request, ctx: Context) -> FundLedger:
-    """The fund's ledger client on the caller's site (the sandbox ledger for a sandbox
-    tenant): ``app.state.fund_ledger`` / ``sandbox_fund_ledger``, or configured once."""
-    sandbox = ctx.principal.sandbox
-    prefix = "sandbox_" if sandbox else ""
-    state = request.app.state
-    ledger = getattr(state, prefix + "fund_ledger", None)
-    if ledger is None:
-        settings = state.settings
-        site = site_for(settings, sandbox=sandbox)
-        ballots = None
-        votes = getattr(state, prefix + "votes_ledger", None)
-        if votes is not None:
-            ballots = votes.officer.record(votes.record_address).functions.ballots().call()
-        try:
-            ledger = configured_ledger(settings, ballots, site=site)
-        except LedgerOff as exc:
-            raise Problem("conflict", f"沙箱账本未启用 / {exc}") from exc
-        setattr(state, prefix + "fund_ledger", ledger)
-    return ledger
+    """The fund client of the caller's site: the sandbox ledger for a sandbox tenant."""
+    return fund_client(request.app.state, sandbox=ctx.principal.sandbox)
 
 
 # --- city rates -------------------------------------------------------------

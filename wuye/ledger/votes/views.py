@@ -7,7 +7,7 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Query, Request, status
 
-from wuye.ledger.sites import LedgerOff, LedgerSite, platform_site, site_for
+from wuye.ledger.clients import votes_client
 from wuye.ledger.votes import ceremony, service
 from wuye.ledger.votes.models import (
     Ballot,
@@ -35,7 +35,6 @@ from wuye.ledger.votes.models import (
 from wuye.platform.deps import Context, UnitOfWorkRoute, scoped
 from wuye.platform.listing import ListParams, Page, list_params, paginate
 from wuye.platform.problems import Problem
-from wuye.platform.settings import Settings
 
 router = APIRouter(prefix="/api/v1", tags=["votes 业主表决"], route_class=UnitOfWorkRoute)
 
@@ -43,55 +42,9 @@ ELECTION_SORT = frozenset({"title", "created_at", "status"})
 BALLOT_SORT = frozenset({"created_at", "block_number"})
 
 
-def _configured_ledger(settings: Settings, site: LedgerSite | None = None) -> service.VotesLedger:
-    """The ballot officer of ``site`` (the platform's ledger by default): from
-    ``WUYE_VOTES_OFFICER_KEY`` / ``WUYE_VOTES_RECORD`` (``WUYE_SANDBOX_...`` for the
-    sandboxes), or, on an embedded node, contracts deployed once with the node's dev
-    admin and remembered in the site's ``votes-ledger.json``."""
-    from eth_account import Account
-
-    from wuye.ledger.votes.chain import Officer, connect, deploy
-
-    site = site or platform_site(settings)
-    w3 = connect(site.rpc_url)
-    key, record = site.env("VOTES_OFFICER_KEY"), site.env("VOTES_RECORD")
-    if key and record:
-        return service.VotesLedger(Officer(w3, key), record)
-    if not site.embedded:
-        raise Problem(
-            "conflict",
-            f"set {site.env_prefix}VOTES_OFFICER_KEY and {site.env_prefix}VOTES_RECORD "
-            "for this ledger",
-        )
-    state = site.state_dir / "votes-ledger.json"
-    if state.exists():
-        saved = json.loads(state.read_text())
-    else:
-        officer_key = Account.create().key.hex()
-        _, record = deploy(
-            w3, site.dev_accounts()[0]["privateKey"], Account.from_key(officer_key).address
-        )
-        saved = {"officer_key": officer_key, "record": record}
-        state.write_text(json.dumps(saved))
-        state.chmod(0o600)
-    return service.VotesLedger(Officer(w3, saved["officer_key"]), saved["record"])
-
-
 def ledger_for(request: Request, ctx: Context) -> service.VotesLedger:
-    """The votes ledger of the caller's site: the sandbox ledger for a sandbox tenant,
-    the platform's otherwise (``app.state.votes_ledger`` / ``sandbox_votes_ledger``)."""
-    sandbox = ctx.principal.sandbox
-    attribute = "sandbox_votes_ledger" if sandbox else "votes_ledger"
-    ledger = getattr(request.app.state, attribute, None)
-    if ledger is None:
-        settings = request.app.state.settings
-        site = site_for(settings, sandbox=sandbox)
-        try:
-            ledger = _configured_ledger(settings, site)
-        except LedgerOff as exc:
-            raise Problem("conflict", f"沙箱账本未启用 / {exc}") from exc
-        setattr(request.app.state, attribute, ledger)
-    return ledger
+    """The votes client of the caller's site: the sandbox ledger for a sandbox tenant."""
+    return votes_client(request.app.state, sandbox=ctx.principal.sandbox)
 
 
 def _out(election: Election) -> ElectionOut:

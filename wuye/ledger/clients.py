@@ -1,0 +1,96 @@
+"""The votes and fund ledger clients of a process, one per site, kept on ``app.state``.
+
+A client holds an officer key and hands out its nonces (:class:`wuye.ledger.votes.chain.
+Officer`), so a process must use one client per key: the routes, the sandbox seed and
+the demo all take theirs from here. ``app.state.votes_ledger`` / ``fund_ledger`` serve
+the platform's ledger, ``sandbox_votes_ledger`` / ``sandbox_fund_ledger`` the sandbox
+ledger (:mod:`wuye.ledger.sites`); tests may set them to clients of their own.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any
+
+from wuye.ledger.sites import LedgerSite, platform_site, site_for
+from wuye.platform.problems import Problem
+from wuye.platform.settings import Settings
+
+if TYPE_CHECKING:
+    from wuye.ledger.fund.chain import FundLedger
+    from wuye.ledger.votes.service import VotesLedger
+
+__all__ = ["configured_votes", "fund_client", "votes_client"]
+
+
+def configured_votes(settings: Settings, site: LedgerSite | None = None) -> VotesLedger:
+    """A new ballot-officer client of ``site`` (the platform's ledger by default): from
+    ``WUYE_VOTES_OFFICER_KEY`` / ``WUYE_VOTES_RECORD`` (``WUYE_SANDBOX_...`` for the
+    sandboxes), or, on an embedded node, contracts deployed once with the node's dev
+    admin and remembered in the site's ``votes-ledger.json``."""
+    from eth_account import Account
+
+    from wuye.ledger.votes.chain import Officer, connect, deploy
+    from wuye.ledger.votes.service import VotesLedger
+
+    site = site or platform_site(settings)
+    w3 = connect(site.rpc_url)
+    key, record = site.env("VOTES_OFFICER_KEY"), site.env("VOTES_RECORD")
+    if key and record:
+        return VotesLedger(Officer(w3, key), record)
+    if not site.embedded:
+        raise Problem(
+            "conflict",
+            f"set {site.env_prefix}VOTES_OFFICER_KEY and {site.env_prefix}VOTES_RECORD "
+            "for this ledger",
+        )
+    state = site.state_dir / "votes-ledger.json"
+    if state.exists():
+        saved = json.loads(state.read_text())
+    else:
+        officer_key = Account.create().key.hex()
+        _, record = deploy(
+            w3, site.dev_accounts()[0]["privateKey"], Account.from_key(officer_key).address
+        )
+        saved = {"officer_key": officer_key, "record": record}
+        state.write_text(json.dumps(saved))
+        state.chmod(0o600)
+    return VotesLedger(Officer(w3, saved["officer_key"]), saved["record"])
+
+
+def _site(state: Any, sandbox: bool) -> LedgerSite:
+    site = site_for(state.settings, sandbox=sandbox)
+    if site.off:
+        raise Problem(
+            "conflict",
+            f"沙箱账本未启用 / the {site.name} ledger is off ({site.env_prefix}LEDGER_URL=off)",
+        )
+    return site
+
+
+def votes_client(state: Any, *, sandbox: bool) -> VotesLedger:
+    """The process's votes client of the platform's or the sandbox ledger (409 if off)."""
+    attribute = "sandbox_votes_ledger" if sandbox else "votes_ledger"
+    client = getattr(state, attribute, None)
+    if client is None:
+        client = configured_votes(state.settings, _site(state, sandbox))
+        setattr(state, attribute, client)
+    return client
+
+
+def fund_client(state: Any, *, sandbox: bool) -> FundLedger:
+    """The process's fund client of the platform's or the sandbox ledger (409 if off);
+    a first deployment refers to the same site's Ballots contract."""
+    from wuye.ledger.fund.chain import configured_ledger
+
+    attribute = "sandbox_fund_ledger" if sandbox else "fund_ledger"
+    client = getattr(state, attribute, None)
+    if client is None:
+        site = _site(state, sandbox)
+        ballots = None
+        votes = getattr(state, "sandbox_votes_ledger" if sandbox else "votes_ledger", None)
+        if votes is not None:
+            ballots = votes.officer.record(votes.record_address).functions.ballots().call()
+        client = configured_ledger(state.settings, ballots, site=site)
+        setattr(state, attribute, client)
+    return client
