@@ -81,9 +81,36 @@ def test_plain_rows_are_restricted_to_the_sessions_tenant(database):
     mine = _units_of(database, a, 2)
     _units_of(database, b, 2)
     with database.transaction(Scope.tenant(a)) as session:
-        rows = plain_rows(session, select(Unit.id, Unit.tenant_id)).all()
+        rows = plain_rows(session, select(Unit.id, Unit.tenant_id))
     assert {r.id for r in rows} == mine
     assert {r.tenant_id for r in rows} == {a}
+
+
+def test_reusable_plain_rows_are_restricted_to_each_tenant_in_turn(database):
+    """On SQLite a reusable statement runs by a plan compiled once, the tenant bound at
+    each execution: the plan made for one tenant never answers for another."""
+    a, b = make_tenant(database), make_tenant(database)
+    units = {a: _units_of(database, a, 3), b: _units_of(database, b, 2)}
+    stmt = reusable(select(Unit.id, Unit.tenant_id).where(Unit.floor == bindparam("floor")))
+    for tenant in (a, b, a, b):
+        with database.transaction(Scope.tenant(tenant)) as session:
+            rows = plain_rows(session, stmt, {"floor": 1})
+        assert {r[0] for r in rows} == units[tenant]
+        assert {r[1] for r in rows} == {tenant}
+
+
+def test_a_planned_read_gives_the_rows_the_orm_connection_gives(database):
+    """Every column converted by its type as ``Connection.execute`` converts it (dates,
+    decimals), whichever way the statement ran."""
+    tenant = make_tenant(database)
+    _units_of(database, tenant, 4)
+    columns = (Unit.id, Unit.number, Unit.floor, Unit.floor_area_m2, Unit.created_at)
+    stmt = reusable(select(*columns).order_by(Unit.id))
+    with database.transaction(Scope.tenant(tenant)) as session:
+        planned = [tuple(r) for r in plain_rows(session, stmt)]
+        ordinary = [tuple(r) for r in session.execute(select(*columns).order_by(Unit.id))]
+    assert planned == ordinary and len(planned) == 4
+    assert [type(v) for v in planned[0]] == [type(v) for v in ordinary[0]]
 
 
 def test_plain_rows_refuse_a_session_without_scope(database):

@@ -20,12 +20,12 @@ import threading
 import uuid
 import weakref
 from collections import OrderedDict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Dialect, Engine, Select, and_, bindparam, select, text, update
+from sqlalchemy import Connection, Engine, and_, bindparam, select, text, update
 from sqlalchemy.orm import Session
 
 from wuye.federation import keys
@@ -39,7 +39,7 @@ from wuye.federation.models import (
     as_utc,
 )
 from wuye.federation.scopes import ROLE_SCOPES
-from wuye.platform.db import Database, Scope, make_engine, utcnow
+from wuye.platform.db import Database, DriverPlan, Scope, make_engine, utcnow
 from wuye.platform.problems import Problem
 from wuye.platform.security import Principal
 from wuye.platform.settings import Settings
@@ -257,32 +257,6 @@ def _verifier_engine(database: Database) -> Engine:
     return engine
 
 
-class _StatePlan:
-    """A select compiled for one dialect, run on a driver cursor: its SQL, how its bound
-    values are passed, and the result processors of its columns."""
-
-    def __init__(self, stmt: Select[Any], dialect: Dialect) -> None:
-        compiled = stmt.compile(dialect=dialect)
-        self.sql = compiled.string
-        self.positional = compiled.positional
-        self.names = tuple(compiled.positiontup or ())
-        self.processors = tuple(
-            column.type._cached_result_processor(dialect, None)  # noqa: SLF001
-            for column in stmt.selected_columns
-        )
-
-    def parameters(self, **values: Any) -> tuple[Any, ...] | dict[str, Any]:
-        if self.positional:
-            return tuple(values[name] for name in self.names)
-        return values
-
-    def convert(self, row: Sequence[Any]) -> tuple[Any, ...]:
-        return tuple(
-            value if process is None or value is None else process(value)
-            for process, value in zip(self.processors, row, strict=True)
-        )
-
-
 class InvalidToken(Exception):
     """The bearer token is not one this platform accepts now; the message says why."""
 
@@ -308,7 +282,7 @@ class TokenVerifier:
         # transaction: no other code ever gets one of these connections.
         self._engine = _verifier_engine(database) if self._postgres else database.engine
         self._verified: OrderedDict[str, dict[str, Any]] = OrderedDict()
-        self._plans: dict[str, _StatePlan] = {}
+        self._plans: dict[str, DriverPlan] = {}
         self._verified_lock = threading.Lock()
         self._state = (
             select(
@@ -453,10 +427,10 @@ class TokenVerifier:
         """
         plan = self._plans.get(conn.dialect.name)
         if plan is None:
-            plan = self._plans[conn.dialect.name] = _StatePlan(self._state, conn.dialect)
+            plan = self._plans[conn.dialect.name] = DriverPlan(self._state, conn.dialect)
         cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
         try:
-            cursor.execute(plan.sql, plan.parameters(jti=jti, tenant_id=tenant_id))
+            cursor.execute(plan.sql, plan.parameters({"jti": jti, "tenant_id": tenant_id}))
             row = cursor.fetchone()
         finally:
             cursor.close()

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import functools
 import inspect
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from typing import Any, TypeVar
 
-from fastapi import Depends, Request, Security
+from fastapi import Depends, Request, Response, Security
 from fastapi.routing import APIRoute
 from fastapi.security import OAuth2AuthorizationCodeBearer, SecurityScopes
 from sqlalchemy.orm import Session
@@ -20,6 +20,7 @@ from starlette.concurrency import run_in_threadpool
 
 from wuye.federation.scopes import SCOPES
 from wuye.platform.db import Database, Scope
+from wuye.platform.fastpath import RESOLVE_ATTR, compile_plan, effective_route
 from wuye.platform.problems import Problem
 from wuye.platform.security import Principal
 
@@ -153,6 +154,18 @@ class Context:
         return self._session
 
 
+def context_for(request: Request, token: str | None, scopes: Sequence[str]) -> Context:
+    """The :class:`Context` of a request bearing ``token``, for a route needing ``scopes``:
+    the token's signature and claims checked, its state left to :func:`unit_of_work`."""
+    if not token:
+        raise _missing_token()
+    state = request.app.state
+    verifier = state.token_verifier
+    return Context.unconfirmed(
+        claims=verifier.claims(token), scopes=scopes, verifier=verifier, database=state.db
+    )
+
+
 def require(*scopes: str) -> Callable[..., Any]:
     """Dependency for a route: the caller must hold every one of ``scopes``.
 
@@ -165,14 +178,13 @@ def require(*scopes: str) -> Callable[..., Any]:
         request: Request,
         token: str | None = Security(oauth2_scheme, scopes=list(scopes)),
     ) -> Context:
-        if not token:
-            raise _missing_token()
-        state = request.app.state
-        verifier = state.token_verifier
-        return Context.unconfirmed(
-            claims=verifier.claims(token), scopes=scopes, verifier=verifier, database=state.db
-        )
+        return context_for(request, token, scopes)
 
+    async def resolve(request: Request) -> Context:
+        return context_for(request, await oauth2_scheme(request), scopes)
+
+    # A route's request plan (fastpath.py) resolves the dependency from the request alone.
+    setattr(dependency, RESOLVE_ATTR, resolve)
     return dependency
 
 
@@ -226,7 +238,8 @@ def confirmed_first(endpoint: Callable[..., Any]) -> Callable[..., Any]:
 class UnitOfWorkRoute(APIRoute):
     """The route class of every API router: a synchronous route taking a
     :class:`Context` runs as one :func:`unit_of_work`; an asynchronous one first has
-    its caller's token state read (:func:`confirmed_first`)."""
+    its caller's token state read (:func:`confirmed_first`). Its parameters are solved
+    by a request plan where one can be compiled (see ``fastpath.py``)."""
 
     def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
         if inspect.iscoroutinefunction(endpoint):
@@ -234,3 +247,8 @@ class UnitOfWorkRoute(APIRoute):
         else:
             endpoint = unit_of_work(endpoint)
         super().__init__(path, endpoint, **kwargs)
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        standard = super().get_route_handler()
+        plan = compile_plan(effective_route(self))
+        return standard if plan is None else plan.handler(standard)

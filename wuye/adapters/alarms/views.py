@@ -8,6 +8,7 @@ from wuye.adapters.alarms import service
 from wuye.adapters.alarms.models import AcknowledgeIn, Alarm, AlarmOut
 from wuye.adapters.devices.types import SEVERITIES
 from wuye.platform.deps import Context, UnitOfWorkRoute, scoped
+from wuye.platform.fastpath import short_read
 from wuye.platform.listing import ListParams, Page, list_params, paginate
 
 router = APIRouter(prefix="/api/v1", tags=["alarms 告警"], route_class=UnitOfWorkRoute)
@@ -16,6 +17,7 @@ ALARM_SORT = frozenset({"created_at", "raised_ts_ms", "severity", "state"})
 
 
 @router.get("/alarms", response_model=Page[AlarmOut], summary="告警列表 / List alarms")
+@short_read
 def list_alarms(
     ctx: Context = scoped("telemetry:read"),
     params: ListParams = Depends(list_params),
@@ -33,6 +35,7 @@ def list_alarms(
 
 
 @router.get("/alarms/{alarm_id}", response_model=AlarmOut, summary="告警详情 / Get an alarm")
+@short_read
 def get_alarm(alarm_id: str, ctx: Context = scoped("telemetry:read")) -> Alarm:
     return service.get_alarm(session=ctx.session, alarm_id=alarm_id)
 

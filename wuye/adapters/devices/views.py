@@ -15,6 +15,7 @@ from wuye.adapters.devices.models import (
     ProvisionOut,
 )
 from wuye.platform.deps import Context, UnitOfWorkRoute, scoped
+from wuye.platform.fastpath import short_read
 from wuye.platform.listing import ListParams, Page, list_params, paginate
 
 router = APIRouter(prefix="/api/v1", tags=["devices 设备"], route_class=UnitOfWorkRoute)
@@ -27,6 +28,7 @@ def device_keyring(request: Request) -> DeviceKeyring:
 
 
 @router.get("/devices", response_model=Page[DeviceOut], summary="设备列表 / List devices")
+@short_read
 def list_devices(
     ctx: Context = scoped("devices:read"),
     params: ListParams = Depends(list_params),
@@ -56,6 +58,7 @@ def create_device(
 
 
 @router.get("/devices/{device_id}", response_model=DeviceOut, summary="设备详情 / Get a device")
+@short_read
 def get_device(device_id: str, ctx: Context = scoped("devices:read")) -> Device:
     return service.get_device(session=ctx.session, device_id=device_id)
 

@@ -18,6 +18,7 @@ from wuye.platform.bills.models import (
     BillPaymentOut,
 )
 from wuye.platform.deps import Context, UnitOfWorkRoute, scoped
+from wuye.platform.fastpath import short_read
 from wuye.platform.listing import ListParams, Page, list_params, paginate
 
 router = APIRouter(prefix="/api/v1", tags=["bills 账单"], route_class=UnitOfWorkRoute)
@@ -27,6 +28,7 @@ PAYMENT_SORT = frozenset({"seq", "paid_at", "amount_fen"})
 
 
 @router.get("/bills", response_model=Page[BillOut], summary="账单列表 / List bills")
+@short_read
 def list_bills(
     ctx: Context = scoped("bills:read"),
     params: ListParams = Depends(list_params),
@@ -63,6 +65,7 @@ def create_bill(bill_in: BillIn, ctx: Context = scoped("bills:write")) -> Bill:
 
 
 @router.get("/bills/{bill_id}", response_model=BillOut, summary="账单详情 / Get a bill")
+@short_read
 def get_bill(bill_id: str, ctx: Context = scoped("bills:read")) -> Bill:
     return service.get_bill(session=ctx.session, bill_id=bill_id)
 

@@ -20,6 +20,7 @@ from wuye.platform.estates.models import (
     UnitOut,
     UnitPatch,
 )
+from wuye.platform.fastpath import short_read
 from wuye.platform.listing import ListParams, Page, list_params, page_response, paginate
 
 router = APIRouter(prefix="/api/v1", tags=["estates 小区"], route_class=UnitOfWorkRoute)
@@ -30,6 +31,7 @@ UNIT_SORT = frozenset({"number", "floor", "floor_area_m2", "created_at"})
 
 
 @router.get("/estates", response_model=Page[EstateOut], summary="小区列表 / List estates")
+@short_read
 def list_estates(
     ctx: Context = scoped("estates:read"),
     params: ListParams = Depends(list_params),
@@ -53,6 +55,7 @@ def create_estate(estate_in: EstateIn, ctx: Context = scoped("estates:write")) -
 
 
 @router.get("/estates/{estate_id}", response_model=EstateOut, summary="小区详情 / Get an estate")
+@short_read
 def get_estate(estate_id: str, ctx: Context = scoped("estates:read")) -> Estate:
     return service.get_estate(session=ctx.session, estate_id=estate_id)
 
@@ -79,6 +82,7 @@ def delete_estate(estate_id: str, ctx: Context = scoped("estates:write")) -> Res
     response_model=Page[BuildingOut],
     summary="楼栋列表 / List an estate's buildings",
 )
+@short_read
 def list_buildings(
     estate_id: str, ctx: Context = scoped("estates:read"), params: ListParams = Depends(list_params)
 ) -> dict:
@@ -139,6 +143,7 @@ def create_unit(building_id: str, unit_in: UnitIn, ctx: Context = scoped("estate
 
 
 @router.get("/units", response_model=Page[UnitOut], summary="房屋列表 / List units")
+@short_read
 def list_units(
     ctx: Context = scoped("estates:read"),
     params: ListParams = Depends(list_params),
@@ -154,6 +159,7 @@ def list_units(
 
 
 @router.get("/units/{unit_id}", response_model=UnitOut, summary="房屋详情 / Get a unit")
+@short_read
 def get_unit(unit_id: str, ctx: Context = scoped("estates:read")) -> Unit:
     return service.get_unit(session=ctx.session, unit_id=unit_id)
 

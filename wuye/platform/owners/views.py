@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Query, Request, Response, status
 
 from wuye.platform.deps import Context, UnitOfWorkRoute, scoped
+from wuye.platform.fastpath import short_read
 from wuye.platform.listing import ListParams, Page, list_params, paginate
 from wuye.platform.owners import service
 from wuye.platform.owners.models import (
@@ -23,7 +24,7 @@ router = APIRouter(prefix="/api/v1", tags=["owners 业主"], route_class=UnitOfW
 OWNER_SORT = frozenset({"name", "created_at"})
 
 
-def _cipher(request: Request) -> PersonalDataCipher:
+async def _cipher(request: Request) -> PersonalDataCipher:
     return request.app.state.pii
 
 
@@ -33,6 +34,7 @@ def _present_one(owner: Owner, ctx: Context, cipher: PersonalDataCipher) -> Owne
 
 
 @router.get("/owners", response_model=Page[OwnerOut], summary="业主列表 / List owners")
+@short_read
 def list_owners(
     ctx: Context = scoped("estates:read"),
     cipher: PersonalDataCipher = Depends(_cipher),
@@ -77,6 +79,7 @@ def create_owner(
 
 
 @router.get("/owners/{owner_id}", response_model=OwnerOut, summary="业主详情 / Get an owner")
+@short_read
 def get_owner(
     owner_id: str,
     ctx: Context = scoped("estates:read"),

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Query, Response, status
 
 from wuye.platform.deps import Context, UnitOfWorkRoute, scoped
+from wuye.platform.fastpath import short_read
 from wuye.platform.listing import ListParams, Page, list_params, paginate
 from wuye.platform.staff import service
 from wuye.platform.staff.models import Staff, StaffIn, StaffOut, StaffPatch
@@ -15,6 +16,7 @@ STAFF_SORT = frozenset({"name", "created_at"})
 
 
 @router.get("/staff", response_model=Page[StaffOut], summary="员工列表 / List staff")
+@short_read
 def list_staff(
     ctx: Context = scoped("estates:read"),
     params: ListParams = Depends(list_params),
@@ -39,6 +41,7 @@ def create_staff(staff_in: StaffIn, ctx: Context = scoped("estates:write")) -> S
 
 
 @router.get("/staff/{staff_id}", response_model=StaffOut, summary="员工详情 / Get staff")
+@short_read
 def get_staff(staff_id: str, ctx: Context = scoped("estates:read")) -> Staff:
     return service.get_staff(session=ctx.session, staff_id=staff_id)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Query, status
 
 from wuye.platform.deps import Context, UnitOfWorkRoute, scoped
+from wuye.platform.fastpath import short_read
 from wuye.platform.listing import ListParams, Page, list_params, paginate
 from wuye.platform.workorders import service
 from wuye.platform.workorders.models import (
@@ -26,6 +27,7 @@ EVENT_SORT = frozenset({"seq", "at"})
 
 
 @router.get("/workorders", response_model=Page[WorkOrderOut], summary="工单列表 / List")
+@short_read
 def list_work_orders(
     ctx: Context = scoped("workorders:read"),
     params: ListParams = Depends(list_params),
@@ -62,6 +64,7 @@ def create_work_order(
 
 
 @router.get("/workorders/{work_order_id}", response_model=WorkOrderOut, summary="工单详情 / Get")
+@short_read
 def get_work_order(work_order_id: str, ctx: Context = scoped("workorders:read")) -> WorkOrder:
     return service.get_work_order(session=ctx.session, work_order_id=work_order_id)
 
