@@ -181,7 +181,7 @@ class DriverPlan:
     lists, literal-rendered values) are refused: :meth:`of` gives None for them.
     """
 
-    __slots__ = ("sql", "positional", "names", "defaults", "processors")
+    __slots__ = ("sql", "positional", "names", "defaults", "processors", "converted")
 
     def __init__(self, stmt: Select[Any], dialect: Any) -> None:
         compiled = stmt.compile(dialect=dialect)
@@ -193,6 +193,8 @@ class DriverPlan:
             column.type._cached_result_processor(dialect, None)  # noqa: SLF001
             for column in stmt.selected_columns
         )
+        #: The columns that need converting, and how.
+        self.converted = tuple((i, p) for i, p in enumerate(self.processors) if p is not None)
 
     @classmethod
     def of(cls, stmt: Select[Any], dialect: Any) -> DriverPlan | None:
@@ -206,10 +208,14 @@ class DriverPlan:
         return merged
 
     def convert(self, row: Sequence[Any]) -> tuple[Any, ...]:
-        return tuple(
-            value if process is None or value is None else process(value)
-            for process, value in zip(self.processors, row, strict=True)
-        )
+        if not self.converted:
+            return tuple(row)
+        out = list(row)
+        for index, process in self.converted:
+            value = out[index]
+            if value is not None:
+                out[index] = process(value)
+        return tuple(out)
 
     def rows(self, connection: Connection, values: Mapping[str, Any]) -> list[tuple[Any, ...]]:
         """Every row of the statement with ``values`` bound, on ``connection``'s driver
@@ -220,8 +226,6 @@ class DriverPlan:
             fetched = cursor.fetchall()
         finally:
             cursor.close()
-        if not any(self.processors):
-            return [tuple(row) for row in fetched]
         return [self.convert(row) for row in fetched]
 
 
