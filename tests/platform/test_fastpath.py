@@ -13,7 +13,8 @@ import threading
 import time
 
 import pytest
-from fastapi import APIRouter, Body, FastAPI, Header, Query, Request
+from fastapi import APIRouter, Body, Depends, FastAPI, Header, Query, Request
+from fastapi.testclient import TestClient
 
 from tests.factories import make_tenant
 from tests.platform.test_isolation_every_route import _graph, _routes
@@ -176,8 +177,6 @@ def test_routes_a_plan_cannot_keep_have_none():
     def sync_dependency() -> int:
         return 1
 
-    from fastapi import Depends
-
     @router.get("/sync-dep")
     def with_sync_dependency(n: int = Depends(sync_dependency)) -> dict:
         return {}
@@ -191,7 +190,20 @@ def test_routes_a_plan_cannot_keep_have_none():
     ) -> dict:
         return {}
 
-    for path in ("/header", "/many", "/body", "/sync-dep"):
+    @router.get("/factory")
+    def with_factory(
+        at: float = Query(default_factory=time.time), ctx: Context = scoped("estates:read")
+    ) -> dict:
+        return {}
+
+    async def limited() -> int:
+        return 1
+
+    @router.get("/limited")
+    def with_limited(n: int = Depends(limited, max_concurrency=1)) -> dict:
+        return {}
+
+    for path in ("/header", "/many", "/body", "/sync-dep", "/factory", "/limited"):
         assert fastpath.compile_plan(_route_of(router, path)) is None, path
     plan = fastpath.compile_plan(_route_of(router, "/plain"))
     assert plan is not None
@@ -219,3 +231,59 @@ def test_a_short_read_runs_on_the_event_loop_only_on_sqlite(
     (thread,) = threads
     on_loop = thread == client.portal.call(lambda: threading.current_thread().name)
     assert on_loop is (database.engine.dialect.name == "sqlite")
+
+
+def test_a_request_handed_to_fastapi_has_run_no_dependency_twice():
+    calls: list[str] = []
+
+    async def noted(request: Request) -> str:
+        calls.append(request.url.path)
+        return "x"
+
+    router = APIRouter(route_class=UnitOfWorkRoute)
+
+    @router.get("/noted")
+    async def route(note: str = Depends(noted), params: ListParams = Depends(list_params)) -> dict:
+        return {"note": note, "limit": params.limit}
+
+    app = FastAPI()
+    app.include_router(router)
+    with TestClient(app) as client:
+        assert client.get("/noted", params={"limit": "3"}).json() == {"note": "x", "limit": 3}
+        assert client.get("/noted", params={"limit": "abc"}).status_code == 422
+    assert calls == ["/noted", "/noted"]
+
+
+def test_a_short_read_that_ran_slow_crosses_to_the_threads_for_a_while(
+    client, database, token_for, monkeypatch
+):
+    if database.engine.dialect.name != "sqlite":
+        pytest.skip("short reads run on the event loop only on SQLite")
+    from wuye.platform.estates import service
+
+    threads: list[str] = []
+    original = service.units_query
+
+    def units_query(**kwargs):
+        threads.append(threading.current_thread().name)
+        return original(**kwargs)
+
+    monkeypatch.setattr(service, "units_query", units_query)
+    headers = token_for(make_tenant(database))
+    loop_thread = client.portal.call(lambda: threading.current_thread().name)
+    monkeypatch.setattr(fastpath, "SLOW_READ", 0.0)  # every read is "slow"
+    for _ in range(3):
+        assert client.get("/api/v1/units", headers=headers).status_code == 200
+    assert threads[0] == loop_thread
+    assert loop_thread not in threads[1:]
+
+    class Later:  # a minute and more has passed
+        perf_counter = staticmethod(time.perf_counter)
+
+        @staticmethod
+        def monotonic() -> float:
+            return time.monotonic() + fastpath.SLOW_READ_BACKOFF + 1
+
+    monkeypatch.setattr(fastpath, "time", Later)
+    assert client.get("/api/v1/units", headers=headers).status_code == 200
+    assert threads[-1] == loop_thread

@@ -167,3 +167,26 @@ def test_context_refuses_its_principal_until_the_token_state_is_read(database):
     )
     with pytest.raises(RuntimeError, match="token state not read"):
         _ = ctx.principal
+
+
+def test_a_planned_read_binds_typed_values_as_the_orm_does(database):
+    """Decimals and dates in a reusable statement's filters are converted by their column
+    types before they reach the driver, as ``Connection.execute`` converts them."""
+    from datetime import timedelta
+    from decimal import Decimal
+
+    tenant = make_tenant(database)
+    _units_of(database, tenant, 3)
+    with database.transaction(Scope.tenant(tenant)) as session:
+        first = session.scalars(select(Unit).order_by(Unit.created_at)).first()
+        at, area = first.created_at, first.floor_area_m2
+    stmt = reusable(
+        select(Unit.id).where(
+            Unit.created_at >= bindparam("since"), Unit.floor_area_m2 >= bindparam("area")
+        )
+    )
+    values = {"since": at - timedelta(seconds=1), "area": Decimal(area)}
+    with database.transaction(Scope.tenant(tenant)) as session:
+        planned = {r[0] for r in plain_rows(session, stmt, values)}
+        ordinary = set(session.scalars(stmt, values))
+    assert planned == ordinary and first.id in planned

@@ -181,7 +181,7 @@ class DriverPlan:
     lists, literal-rendered values) are refused: :meth:`of` gives None for them.
     """
 
-    __slots__ = ("sql", "positional", "names", "defaults", "processors", "converted")
+    __slots__ = ("sql", "positional", "names", "defaults", "binders", "processors", "converted")
 
     def __init__(self, stmt: Select[Any], dialect: Any) -> None:
         compiled = stmt.compile(dialect=dialect)
@@ -189,6 +189,13 @@ class DriverPlan:
         self.positional = compiled.positional
         self.names = tuple(compiled.positiontup or ())
         self.defaults = dict(compiled.params)
+        #: Bound values converted by their types as SQLAlchemy converts them (a date to
+        #: SQLite's text form, say).
+        self.binders = tuple(
+            (name, binder)
+            for name, bind in compiled.binds.items()
+            if (binder := bind.type._cached_bind_processor(dialect)) is not None  # noqa: SLF001
+        )
         self.processors = tuple(
             column.type._cached_result_processor(dialect, None)  # noqa: SLF001
             for column in stmt.selected_columns
@@ -203,6 +210,9 @@ class DriverPlan:
 
     def parameters(self, values: Mapping[str, Any]) -> tuple[Any, ...] | dict[str, Any]:
         merged = {**self.defaults, **values} if self.defaults else dict(values)
+        for name, binder in self.binders:
+            if merged.get(name) is not None:
+                merged[name] = binder(merged[name])
         if self.positional:
             return tuple(merged[name] for name in self.names)
         return merged
@@ -236,14 +246,16 @@ _plans: OrderedDict[tuple[Executable, str], tuple[DriverPlan, tuple[str, ...]] |
     OrderedDict()
 )
 _plans_lock = threading.Lock()
+_UNPLANNED = object()
 
 
 def _tenant_plan(stmt: Select[Any], dialect: Any) -> tuple[DriverPlan, tuple[str, ...]] | None:
     """A reusable statement's driver plan, restricted to a tenant bound at execution:
     the plan and the names of the parameters that carry the tenant."""
     key = (stmt, dialect.name)
-    if key in _plans:
-        return _plans[key]
+    known = _plans.get(key, _UNPLANNED)
+    if known is not _UNPLANNED:
+        return known  # type: ignore[return-value]
     plan = DriverPlan.of(restricted(stmt, _PLAN_TENANT), dialect)
     found = None
     if plan is not None:

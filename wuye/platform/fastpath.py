@@ -26,12 +26,16 @@ nothing else) runs on the event loop instead of crossing to a worker thread, whe
 database is the embedded SQLite one: such a read costs less than the crossing, and
 worker threads contending for the interpreter lock for every SQLite call cost more
 still. On PostgreSQL, whose every statement waits on the network, it crosses as usual.
+A read that turns out slow (a tenant with a very large table, a page far down a long
+list) sends its route back to the threads for a while (:data:`SLOW_READ`), so that it
+holds up the worker's other requests once rather than on every call.
 """
 
 from __future__ import annotations
 
 import copy
 import inspect
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -47,7 +51,11 @@ from starlette.responses import Response
 try:  # FastAPI's own helpers; without them a route simply keeps FastAPI's handler.
     from fastapi._compat.shared import field_annotation_is_sequence
     from fastapi.dependencies.utils import _get_param_aliases, _get_param_model
-    from fastapi.routing import _effective_route_context_var, serialize_response
+    from fastapi.routing import (
+        _effective_route_context_var,
+        _extract_endpoint_context,
+        serialize_response,
+    )
     from fastapi.utils import is_body_allowed_for_status_code
 except ImportError:  # pragma: no cover - a FastAPI outside the declared bounds
     _effective_route_context_var = None
@@ -61,6 +69,13 @@ RESOLVE_ATTR = "__wuye_resolve__"
 SHORT_READ_ATTR = "__wuye_short_read__"
 
 _IMMUTABLE = (type(None), bool, int, float, str, bytes, frozenset)
+
+#: A short read that took longer than this (seconds) on the event loop - a tenant with a
+#: large table, a page far down a long list - crosses to worker threads, as every other
+#: route does, for :data:`SLOW_READ_BACKOFF` seconds: one slow read holds up the worker
+#: once, not on every call.
+SLOW_READ = 0.005
+SLOW_READ_BACKOFF = 60.0
 
 
 def short_read(endpoint: Callable[..., Any]) -> Callable[..., Any]:
@@ -94,6 +109,8 @@ class _Value:
         if not isinstance(info, (params.Query, params.Path)):
             return None
         if _get_param_model(field) is not None or field_annotation_is_sequence(info.annotation):
+            return None
+        if info.default_factory is not None:  # called per request by FastAPI
             return None
         aliases = _get_param_aliases(field)
         if len(aliases) != 1:  # a choice of names: FastAPI picks per request
@@ -161,6 +178,10 @@ class Plan:
         self.steps = steps
         self.request_param = request_param
         self.overrides = route.dependency_overrides_provider
+        self.path = route.dependant.path or ""
+        self.endpoint_ctx = dict(_extract_endpoint_context(self.call))
+        #: Until when this short read crosses to a worker thread (it ran slow lately).
+        self._threaded_until = 0.0
         self.response_field = route.response_field
         self.status_code = route.status_code
         self.include = route.response_model_include
@@ -171,22 +192,28 @@ class Plan:
         self.exclude_none = route.response_model_exclude_none
 
     async def solve(self, request: Request) -> dict[str, Any] | None:
-        """The endpoint's arguments, or None when FastAPI's handler must answer."""
+        """The endpoint's arguments, or None when FastAPI's handler must answer.
+
+        Every value is validated before any dependency runs, so that a request handed
+        to FastAPI has run nothing twice."""
         values: dict[str, Any] = {}
         for value in self.values:
             if not value.solve(request, values):
                 return None
+        step_values: list[dict[str, Any]] = []
         for step in self.steps:
-            step_values: dict[str, Any] = {}
-            if step.request_param is not None:
-                step_values[step.request_param] = request
+            given: dict[str, Any] = {}
             for value in step.values:
-                if not value.solve(request, step_values):
+                if not value.solve(request, given):
                     return None
+            step_values.append(given)
+        for step, given in zip(self.steps, step_values, strict=True):
             if step.resolve is not None:
                 solved = await step.resolve(request)
             else:
-                solved = await step.call(**step_values)
+                if step.request_param is not None:
+                    given[step.request_param] = request
+                solved = await step.call(**given)
             if step.name is not None:
                 values[step.name] = solved
         if self.request_param is not None:
@@ -203,24 +230,41 @@ class Plan:
             values = await self.solve(request)
             if values is None:
                 return await standard(request)
-            inline = self.is_coroutine or (
-                self.short_read and getattr(request.app.state.db, "embedded", False)
-            )
             if self.is_coroutine:
                 raw = await self.call(**values)
-            elif inline:
-                raw = self.call(**values)
+                inline = True
+            elif self._inline(request):
+                raw = self._run_timed(values)
+                inline = True
             else:
                 raw = await run_in_threadpool(self.call, **values)
+                inline = False
             if isinstance(raw, Response):
                 return raw
-            return await self._serialise(raw, inline=inline)
+            return await self._serialise(request, raw, inline=inline)
 
         return handle
 
-    async def _serialise(self, raw: Any, *, inline: bool) -> Response:
+    def _inline(self, request: Request) -> bool:
+        """Whether this short read runs on the event loop now (see :data:`SLOW_READ`)."""
+        if not self.short_read or not getattr(request.app.state.db, "embedded", False):
+            return False
+        return time.monotonic() >= self._threaded_until
+
+    def _run_timed(self, values: dict[str, Any]) -> Any:
+        started = time.perf_counter()
+        try:
+            return self.call(**values)
+        finally:
+            if time.perf_counter() - started > SLOW_READ:
+                self._threaded_until = time.monotonic() + SLOW_READ_BACKOFF
+
+    async def _serialise(self, request: Request, raw: Any, *, inline: bool) -> Response:
         """``raw`` answered as FastAPI answers a route's return value."""
+        mount = request.scope.get("root_path", "").rstrip("/")
+        endpoint_ctx = {**self.endpoint_ctx, "path": f"{request.method} {mount}{self.path}"}
         content = await serialize_response(
+            endpoint_ctx=endpoint_ctx,  # type: ignore[arg-type]
             field=self.response_field,
             response_content=raw,
             include=self.include,
@@ -279,6 +323,8 @@ def _plain(dependant: Dependant) -> bool:
 
 def _step(dependant: Dependant) -> _Step | None:
     call = dependant.call
+    if getattr(dependant, "concurrency", None) is not None:  # a semaphore FastAPI holds
+        return None
     resolve = getattr(call, RESOLVE_ATTR, None)
     if resolve is not None:
         return _Step(name=dependant.name, call=call, resolve=resolve, values=())

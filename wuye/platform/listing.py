@@ -67,6 +67,8 @@ def _sort_fields(sort: str | None, sortable: frozenset[str]) -> tuple[str, ...]:
         if not field:
             continue
         name = field.lstrip("-")
+        if name in (f.lstrip("-") for f in fields):
+            raise Problem("validation-error", f"sort: {name!r} is named twice")
         if name not in sortable:
             raise Problem(
                 "validation-error",
