@@ -271,14 +271,15 @@ def test_a_short_read_that_ran_slow_crosses_to_the_threads_for_a_while(
     monkeypatch.setattr(service, "units_query", units_query)
     headers = token_for(make_tenant(database))
     loop_thread = client.portal.call(lambda: threading.current_thread().name)
-    monkeypatch.setattr(fastpath, "SLOW_READ", 0.0)  # every read is "slow"
-    for _ in range(3):
+    monkeypatch.setattr(fastpath, "SLOW_READ", -1.0)  # every read is "slow"
+    for _ in range(4):
         assert client.get("/api/v1/units", headers=headers).status_code == 200
-    assert threads[0] == loop_thread
-    assert loop_thread not in threads[1:]
+    assert threads[:2] == [loop_thread, loop_thread]  # slow twice in a row: then threads
+    assert loop_thread not in threads[2:]
 
     class Later:  # a minute and more has passed
         perf_counter = staticmethod(time.perf_counter)
+        thread_time = staticmethod(time.thread_time)
 
         @staticmethod
         def monotonic() -> float:

@@ -190,3 +190,24 @@ def test_a_planned_read_binds_typed_values_as_the_orm_does(database):
         planned = {r[0] for r in plain_rows(session, stmt, values)}
         ordinary = set(session.scalars(stmt, values))
     assert planned == ordinary and first.id in planned
+
+
+@pytest.mark.parametrize("limit", [1, 3, 7, 8])
+def test_every_page_of_a_reusable_list_counts_as_the_ordinary_list(database, limit):
+    """Full pages, the last partial page, a page past the end: on SQLite the total comes
+    from the page itself or from a count apart, and always agrees with the window."""
+    tenant = make_tenant(database)
+    _units_of(database, tenant, 7)
+    stmt = reusable(select(Unit))
+    for offset in range(0, 10, limit):
+        params = ListParams(limit=limit, offset=offset, sort="number")
+        with database.transaction(Scope.tenant(tenant)) as session:
+            fast = page_response(
+                session, stmt, model=Unit, params=params, sortable=UNIT_SORT, schema=UnitOut
+            )
+            page = paginate(
+                session, select(Unit), model=Unit, params=params, sortable=UNIT_SORT,
+                schema=UnitOut,
+            )  # fmt: skip
+        assert fast.body == Page[UnitOut].model_validate(page).model_dump_json().encode()
+        assert page["total"] == 7

@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import copy
 import inspect
+import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
@@ -60,6 +61,8 @@ try:  # FastAPI's own helpers; without them a route simply keeps FastAPI's handl
 except ImportError:  # pragma: no cover - a FastAPI outside the declared bounds
     _effective_route_context_var = None
 
+log = logging.getLogger(__name__)
+
 Handler = Callable[[Request], Awaitable[Response]]
 
 #: A dependency carrying this attribute - an asynchronous function of the request alone,
@@ -70,11 +73,13 @@ SHORT_READ_ATTR = "__wuye_short_read__"
 
 _IMMUTABLE = (type(None), bool, int, float, str, bytes, frozenset)
 
-#: A short read that took longer than this (seconds) on the event loop - a tenant with a
-#: large table, a page far down a long list - crosses to worker threads, as every other
-#: route does, for :data:`SLOW_READ_BACKOFF` seconds: one slow read holds up the worker
-#: once, not on every call.
+#: A short read that took more processor time than this (seconds) on the event loop twice
+#: in a row - a tenant with a large table, a page far down a long list - crosses to worker
+#: threads, as every other route does, for :data:`SLOW_READ_BACKOFF` seconds: slow reads
+#: hold up the worker's other requests twice, not on every call.
 SLOW_READ = 0.005
+#: The same for a read's time on the clock, waits included (seconds).
+SLOW_READ_WAIT = 0.1
 SLOW_READ_BACKOFF = 60.0
 
 
@@ -182,6 +187,7 @@ class Plan:
         self.endpoint_ctx = dict(_extract_endpoint_context(self.call))
         #: Until when this short read crosses to a worker thread (it ran slow lately).
         self._threaded_until = 0.0
+        self._slow_runs = 0
         self.response_field = route.response_field
         self.status_code = route.status_code
         self.include = route.response_model_include
@@ -252,12 +258,26 @@ class Plan:
         return time.monotonic() >= self._threaded_until
 
     def _run_timed(self, values: dict[str, Any]) -> Any:
-        started = time.perf_counter()
+        # The thread's own processor time, which a busy machine's scheduling does not
+        # inflate; and the clock, for a read that waits (a cold disk).
+        cpu, wall = time.thread_time(), time.perf_counter()
         try:
             return self.call(**values)
         finally:
-            if time.perf_counter() - started > SLOW_READ:
+            slow = (
+                time.thread_time() - cpu > SLOW_READ or time.perf_counter() - wall > SLOW_READ_WAIT
+            )
+            # Twice in a row: a first call that compiled its statement is not slow.
+            self._slow_runs = self._slow_runs + 1 if slow else 0
+            if self._slow_runs >= 2:
+                self._slow_runs = 0
                 self._threaded_until = time.monotonic() + SLOW_READ_BACKOFF
+                log.warning(
+                    "%s %s read slowly twice in a row; it runs on worker threads for %.0f s",
+                    "GET",
+                    self.path,
+                    SLOW_READ_BACKOFF,
+                )
 
     async def _serialise(self, request: Request, raw: Any, *, inline: bool) -> Response:
         """``raw`` answered as FastAPI answers a route's return value."""

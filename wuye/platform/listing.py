@@ -6,6 +6,10 @@ along as a window function. A route whose base query is :func:`~wuye.platform.db
 windowed statement built once too, and can answer with :func:`page_response`: the page
 validated against ``Page[schema]`` and serialised in one pass, with nothing left for
 FastAPI to do.
+
+On SQLite, where a statement costs no round trip, a reusable list runs as two: the page
+alone (which an index can answer without reading the rest of the tenant's rows) and,
+only when the page does not already tell the total, a count.
 """
 
 from __future__ import annotations
@@ -90,7 +94,8 @@ def _order(model: type, fields: tuple[str, ...]) -> list[Any]:
 #: Execution parameters of the window of a reusable list statement.
 _LIMIT, _OFFSET = "_page_limit", "_page_offset"
 _WINDOWED_SIZE = 1024
-_windowed: OrderedDict[tuple[Any, ...], tuple[Select[Any], tuple[str, ...] | None]] = OrderedDict()
+_Built = tuple[Select[Any], tuple[str, ...] | None, Select[Any] | None]
+_windowed: OrderedDict[tuple[Any, ...], _Built] = OrderedDict()
 _windowed_lock = threading.Lock()
 
 
@@ -100,36 +105,42 @@ def _windowed_statement(
     fields: tuple[str, ...],
     schema: type[BaseModel] | None,
     reuse: bool,
-) -> tuple[Select[Any], tuple[str, ...] | None]:
-    """``stmt`` ordered, windowed and counted; the column names when rows are plain.
+    split: bool = False,
+) -> _Built:
+    """``stmt`` ordered, windowed and counted; the column names when rows are plain; and,
+    when ``split``, the page without its total and a statement counting it apart.
 
     For a reusable ``stmt`` the result is built once per sort and kept: its limit and
     offset are bound at execution (``_page_limit``, ``_page_offset``).
     """
-    key = (stmt, model, fields, schema)
+    key = (stmt, model, fields, schema, split)
     if reuse:
         found = _windowed.get(key)
         if found is not None:
             return found
     names = None
+    counted = None
+    if split:
+        counted = stmt.with_only_columns(func.count(), maintain_column_froms=True).order_by(None)
     if schema is not None:
         # Plain rows of the schema's columns: no ORM identity map or instances to build.
         columns = _columns(model, schema)
         names = tuple(c.key for c in columns)
         stmt = stmt.with_only_columns(*columns)
-    windowed = stmt.add_columns(func.count().over().label("_total")).order_by(
-        *_order(model, fields)
-    )
+    if not split:
+        stmt = stmt.add_columns(func.count().over().label("_total"))
+    windowed = stmt.order_by(*_order(model, fields))
     if not reuse:
-        return windowed, names
+        return windowed, names, counted
     windowed = windowed.limit(bindparam(_LIMIT, type_=Integer)).offset(
         bindparam(_OFFSET, type_=Integer)
     )
+    built = (windowed, names, counted)
     with _windowed_lock:
-        _windowed[key] = (windowed, names)
+        _windowed[key] = built
         if len(_windowed) > _WINDOWED_SIZE:
             _windowed.popitem(last=False)
-    return windowed, names
+    return built
 
 
 def _rows(
@@ -145,7 +156,8 @@ def _rows(
     """The page's rows (plain dicts of ``schema``'s fields, or entities) and the total."""
     fields = _sort_fields(params.sort, sortable)
     reuse = bool(stmt.get_execution_options().get(REUSABLE))
-    windowed, names = _windowed_statement(stmt, model, fields, schema, reuse)
+    split = reuse and schema is not None and session.get_bind().dialect.name == "sqlite"
+    windowed, names, counted = _windowed_statement(stmt, model, fields, schema, reuse, split)
     if reuse:
         bound: Mapping[str, Any] | None = {
             **(values or {}),
@@ -164,6 +176,12 @@ def _rows(
         for row in page:
             rows.append(row[0])
             total = row[-1]
+    elif counted is not None:
+        rows = [dict(zip(names, row, strict=True)) for row in page]
+        if rows and len(rows) < params.limit:
+            total = params.offset + len(rows)  # the last page: the total is in sight
+        elif rows or params.offset:
+            total = plain_rows(session, counted, values)[0][0]
     else:
         for row in page:
             rows.append(dict(zip(names, row, strict=False)))

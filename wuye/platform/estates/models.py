@@ -7,7 +7,7 @@ from decimal import Decimal
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import ForeignKey, Numeric, String, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, Numeric, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from wuye.platform.db import Base, TenantScoped, Timestamped, new_id
@@ -56,7 +56,11 @@ class Unit(Base, TenantScoped, Timestamped):
     """A unit (房屋) with its registered floor area, which weighs votes and fund shares."""
 
     __tablename__ = "units"
-    __table_args__ = (UniqueConstraint("building_id", "number"),)
+    __table_args__ = (
+        UniqueConstraint("building_id", "number"),
+        # A tenant's units in their default list order: a page reads its own rows only.
+        Index("ix_units_tenant_id_id", "tenant_id", "id"),
+    )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
     estate_id: Mapped[str] = mapped_column(

@@ -1115,6 +1115,7 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_units_created_at"), ["created_at"], unique=False)
         batch_op.create_index(batch_op.f("ix_units_estate_id"), ["estate_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_units_tenant_id"), ["tenant_id"], unique=False)
+        batch_op.create_index("ix_units_tenant_id_id", ["tenant_id", "id"], unique=False)
 
     op.create_table(
         "alarms",
@@ -2189,6 +2190,7 @@ def downgrade() -> None:
 
     op.drop_table("alarms")
     with op.batch_alter_table("units", schema=None) as batch_op:
+        batch_op.drop_index("ix_units_tenant_id_id")
         batch_op.drop_index(batch_op.f("ix_units_tenant_id"))
         batch_op.drop_index(batch_op.f("ix_units_estate_id"))
         batch_op.drop_index(batch_op.f("ix_units_created_at"))
