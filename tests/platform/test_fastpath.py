@@ -212,9 +212,9 @@ def test_routes_a_plan_cannot_keep_have_none():
     assert plan.request_param == "request"
 
 
-def test_a_short_read_runs_on_the_event_loop_only_on_sqlite(
-    client, database, token_for, monkeypatch
-):
+@pytest.fixture
+def units_threads(monkeypatch) -> list[str]:
+    """The thread each unit list ran in."""
     from wuye.platform.estates import service
 
     threads: list[str] = []
@@ -225,6 +225,13 @@ def test_a_short_read_runs_on_the_event_loop_only_on_sqlite(
         return original(**kwargs)
 
     monkeypatch.setattr(service, "units_query", units_query)
+    return threads
+
+
+def test_a_short_read_runs_on_the_event_loop_only_on_sqlite(
+    client, database, token_for, units_threads
+):
+    threads = units_threads
     headers = token_for(make_tenant(database))
     assert client.get("/api/v1/units", headers=headers).status_code == 200
     assert client.get("/api/v1/owners", headers=headers).status_code == 200
@@ -255,20 +262,11 @@ def test_a_request_handed_to_fastapi_has_run_no_dependency_twice():
 
 
 def test_a_short_read_that_ran_slow_crosses_to_the_threads_for_a_while(
-    client, database, token_for, monkeypatch
+    client, database, token_for, monkeypatch, units_threads
 ):
     if database.engine.dialect.name != "sqlite":
         pytest.skip("short reads run on the event loop only on SQLite")
-    from wuye.platform.estates import service
-
-    threads: list[str] = []
-    original = service.units_query
-
-    def units_query(**kwargs):
-        threads.append(threading.current_thread().name)
-        return original(**kwargs)
-
-    monkeypatch.setattr(service, "units_query", units_query)
+    threads = units_threads
     headers = token_for(make_tenant(database))
     loop_thread = client.portal.call(lambda: threading.current_thread().name)
     monkeypatch.setattr(fastpath, "SLOW_READ", -1.0)  # every read is "slow"
