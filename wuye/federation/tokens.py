@@ -428,13 +428,8 @@ class TokenVerifier:
         plan = self._plans.get(conn.dialect.name)
         if plan is None:
             plan = self._plans[conn.dialect.name] = DriverPlan(self._state, conn.dialect)
-        cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
-        try:
-            cursor.execute(plan.sql, plan.parameters({"jti": jti, "tenant_id": tenant_id}))
-            row = cursor.fetchone()
-        finally:
-            cursor.close()
-        return None if row is None else plan.convert(row)
+        rows = plan.rows(conn, {"jti": jti, "tenant_id": tenant_id})
+        return rows[0] if rows else None
 
     def claims(self, token: str) -> dict[str, Any]:
         """:meth:`decode` with failures as the 401 problem :meth:`__call__` raises."""
