@@ -229,7 +229,7 @@ def main() -> None:
     parser.add_argument("--devices", type=int, default=1000)
     parser.add_argument("--messages", type=int, default=60_000)
     parser.add_argument("--database-url", default="")
-    parser.add_argument("--batch-size", type=int, default=2000)
+    parser.add_argument("--batch-size", type=int, default=5000, help="messages per transaction")
     parser.add_argument("--publishers", type=int, default=1, help="publisher processes")
     parser.add_argument(
         "--processes", type=int, default=1, help="ingest processes (shared subscription)"

@@ -195,3 +195,27 @@ def test_a_replay_of_a_message_pruned_from_the_record_is_still_refused_as_stale(
     replayer.process([old])
     assert replayer.counts["rejected:stale"] == 1
     assert _stored(database, tenant) == len(meter.device_type.metrics)
+
+
+def test_the_inbox_stores_a_batch_when_full_when_gathered_long_enough_or_when_the_flow_stops():
+    """A broker sends only so many unacknowledged messages (Mosquitto: 20 by default) and
+    then waits for acknowledgements, which come after the batch commits: the inbox must
+    not wait for a full batch or its whole interval once nothing more arrives."""
+    import time
+
+    from wuye.adapters.ingest import QUIET_S, BatchingInbox
+
+    inbox = BatchingInbox(None, batch_size=100, interval=1.0)  # type: ignore[arg-type]
+    assert not inbox._due()  # nothing waiting
+    for i in range(20):
+        inbox.put("t", b"x", i + 1)
+    assert not inbox._due()  # still arriving
+    inbox._last = time.monotonic() - 2 * QUIET_S
+    assert inbox._due()  # the flow stopped
+    inbox._last = time.monotonic()
+    inbox._first = time.monotonic() - 1.5
+    assert inbox._due()  # gathered for the whole interval
+    inbox._first = time.monotonic()
+    for i in range(80):
+        inbox.put("t", b"x", i + 21)
+    assert inbox._due()  # full

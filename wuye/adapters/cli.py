@@ -7,6 +7,7 @@ import uuid
 
 import click
 
+from wuye.adapters import BATCH_SIZE
 from wuye.platform.settings import get_settings
 
 
@@ -139,7 +140,7 @@ def simulate(
     help="持久会话的客户端 ID（多进程时加 -序号）/ client id of the persistent session "
     "(with --processes, suffixed -0, -1, ...).",
 )
-@click.option("--batch-size", type=click.IntRange(1), default=2000, show_default=True)
+@click.option("--batch-size", type=click.IntRange(1), default=BATCH_SIZE, show_default=True)
 @click.option(
     "--processes",
     type=click.IntRange(1, 64),

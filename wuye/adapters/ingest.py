@@ -35,7 +35,7 @@ from sqlalchemy import BigInteger, bindparam, case, select, update
 from sqlalchemy.orm import Session
 
 from wuye import crypto
-from wuye.adapters import oscore
+from wuye.adapters import BATCH_INTERVAL, BATCH_SIZE, oscore
 from wuye.adapters.alarms import engine
 from wuye.adapters.alarms import service as alarms
 from wuye.adapters.devices.keys import DeviceKeyring
@@ -254,10 +254,10 @@ class Pipeline:
             # 2. claim them: a message any process stored before is a duplicate
             new = claim_messages(
                 session,
-                [
+                sorted(  # in key order, as the readings below
                     (tenant_id, st.device.id, st.device.key_version, m.seq, clock_ms)
                     for _t, st, m, _r in verified
-                ],
+                ),
             )
 
             # 3. store the new ones' readings, check thresholds
@@ -309,6 +309,7 @@ class Pipeline:
                             if t is not None:
                                 transitions.setdefault(device_id, []).append(t)
                 counts["stored"] += 1
+            rows.sort()  # in index order: each index page is visited once per batch
             insert_readings(session, rows)
             for item in signed:
                 session.add(SignedBatch(**item))
@@ -360,6 +361,9 @@ class Pipeline:
             return fresh.recipient.unprotect(payload, topic)
 
 
+#: No message for this long (seconds) and the waiting ones are stored at once.
+QUIET_S = 0.01
+
 #: Errors of the database being away: retried until it is back, never dropped.
 TRANSIENT = (sqlalchemy.exc.OperationalError, sqlalchemy.exc.InterfaceError, TimeoutError)
 #: Attempts at a batch failing otherwise, before its messages are tried one by one.
@@ -385,8 +389,8 @@ class BatchingInbox:
         self,
         pipeline: Pipeline,
         *,
-        batch_size: int = 2000,
-        interval: float = 0.05,
+        batch_size: int = BATCH_SIZE,
+        interval: float = BATCH_INTERVAL,
         ack: Callable[[list[int]], None] | None = None,
     ) -> None:
         self.pipeline = pipeline
@@ -398,12 +402,31 @@ class BatchingInbox:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.received = 0
+        #: When the oldest waiting message and the newest arrived (monotonic seconds).
+        self._first: float | None = None
+        self._last = 0.0
 
     def put(self, topic: str, payload: bytes, mid: int | None = None) -> None:
         self._queue.append((topic, payload, mid))
         self.received += 1
+        now = time.monotonic()
+        if self._first is None:
+            self._first = now
+        self._last = now
         if len(self._queue) >= self.batch_size:
             self._wake.set()
+
+    def _due(self) -> bool:
+        """A batch is due: full, gathered for ``interval``, or nothing arrived for
+        :data:`QUIET_S` (the burst is over, or the broker holds back the rest until it
+        has acknowledgements: Mosquitto sends 20 unacknowledged messages by default)."""
+        if not self._queue:
+            return False
+        if len(self._queue) >= self.batch_size:
+            return True
+        now = time.monotonic()
+        first = self._first
+        return now - self._last >= QUIET_S or (first is not None and now - first >= self.interval)
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self._run, name="wuye-ingest", daemon=True)
@@ -412,12 +435,14 @@ class BatchingInbox:
     def _run(self) -> None:
         queue = self._queue
         while True:
-            self._wake.wait(self.interval)
+            self._wake.wait(min(QUIET_S, self.interval))
             self._wake.clear()
             stopping = self._stop.is_set()
-            while queue:
-                n = min(len(queue), self.batch_size)
-                self._handle([queue.popleft() for _ in range(n)])
+            if stopping or self._due():
+                self._first = None
+                while queue:
+                    n = min(len(queue), self.batch_size)
+                    self._handle([queue.popleft() for _ in range(n)])
             if stopping:
                 return
 
@@ -495,8 +520,8 @@ class MqttIngest:
         client_id: str = "wuye-ingest",
         topic_filter: str = TELEMETRY_FILTER,
         share_group: str | None = None,
-        batch_size: int = 2000,
-        interval: float = 0.05,
+        batch_size: int = BATCH_SIZE,
+        interval: float = BATCH_INTERVAL,
         settings: object | None = None,
         pipeline: Pipeline | None = None,
     ) -> None:

@@ -13,7 +13,7 @@ from collections.abc import Callable
 
 from sqlalchemy import select
 
-from wuye.adapters import thresholds
+from wuye.adapters import BATCH_SIZE, thresholds
 from wuye.adapters.devices.models import Device
 from wuye.platform.db import Database, Scope
 
@@ -86,7 +86,7 @@ class TelemetryService:
         url: str,
         *,
         client_id: str = "wuye-ingest",
-        batch_size: int = 2000,
+        batch_size: int = BATCH_SIZE,
         relearn_every: float = 3600.0,
         escalate_every: float = 60.0,
         share_group: str | None = None,
@@ -222,7 +222,7 @@ class IngestProcesses:
         secret: bytes,
         url: str,
         client_id: str = "wuye-ingest",
-        batch_size: int = 2000,
+        batch_size: int = BATCH_SIZE,
         topic_filter: str | None = None,
         share_group: str = SHARE_GROUP,
         jobs: bool = True,
