@@ -197,25 +197,69 @@ def test_a_replay_of_a_message_pruned_from_the_record_is_still_refused_as_stale(
     assert _stored(database, tenant) == len(meter.device_type.metrics)
 
 
-def test_the_inbox_stores_a_batch_when_full_when_gathered_long_enough_or_when_the_flow_stops():
+def test_the_inbox_stores_a_batch_when_full_when_gathered_long_enough_or_when_the_flow_stops(
+    monkeypatch,
+):
     """A broker sends only so many unacknowledged messages (Mosquitto: 20 by default) and
     then waits for acknowledgements, which come after the batch commits: the inbox must
     not wait for a full batch or its whole interval once nothing more arrives."""
     import time
 
-    from wuye.adapters.ingest import QUIET_S, BatchingInbox
+    from wuye.adapters import ingest
 
-    inbox = BatchingInbox(None, batch_size=100, interval=1.0)  # type: ignore[arg-type]
-    assert not inbox._due()  # nothing waiting
+    inbox = ingest.BatchingInbox(None, batch_size=100, interval=1.0)  # type: ignore[arg-type]
+    assert inbox._due() is None  # nothing waiting
     for i in range(20):
         inbox.put("t", b"x", i + 1)
-    assert not inbox._due()  # still arriving
-    inbox._last = time.monotonic() - 2 * QUIET_S
-    assert inbox._due()  # the flow stopped
-    inbox._last = time.monotonic()
+    monkeypatch.setattr(ingest, "QUIET_S", 60.0)
+    assert inbox._due() is None  # still arriving
+    monkeypatch.setattr(ingest, "QUIET_S", 0.0)
+    assert inbox._due() == "waited"  # the flow stopped
+    monkeypatch.setattr(ingest, "QUIET_S", 60.0)
     inbox._first = time.monotonic() - 1.5
-    assert inbox._due()  # gathered for the whole interval
+    assert inbox._due() == "waited"  # gathered for the whole interval
     inbox._first = time.monotonic()
     for i in range(80):
         inbox.put("t", b"x", i + 21)
-    assert inbox._due()  # full
+    assert inbox._due() == "full"
+
+
+def test_under_a_steady_flow_the_inbox_stores_full_batches_and_the_rest_when_it_stops(
+    monkeypatch,
+):
+    """Full batches are stored as they fill; the remainder waits for its interval or the
+    end of the flow - never stored in the small pieces that arrive meanwhile."""
+    import threading
+    import time
+
+    from wuye.adapters import ingest
+
+    sizes: list[int] = []
+    acked: list[int] = []
+
+    class Slow:
+        def process(self, batch):
+            sizes.append(len(batch))
+            time.sleep(0.002)
+            return []
+
+    # A flow that never pauses (however the machine schedules the feeding thread).
+    monkeypatch.setattr(ingest, "QUIET_S", 60.0)
+    inbox = ingest.BatchingInbox(Slow(), batch_size=50, interval=30.0, ack=acked.extend)  # type: ignore[arg-type]
+    inbox.start()
+    stop = threading.Event()
+
+    def flow():  # one message every 0.5 ms
+        mid = 0
+        while not stop.is_set() and mid < 1000:
+            mid += 1
+            inbox.put("t", b"x", mid)
+            time.sleep(0.0005)
+
+    feeder = threading.Thread(target=flow)
+    feeder.start()
+    feeder.join(30)
+    stop.set()
+    inbox.stop()
+    assert sorted(acked) == list(range(1, 1001))  # everything stored, each once
+    assert all(size == 50 for size in sizes[:-1]), sizes

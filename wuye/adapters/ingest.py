@@ -24,6 +24,7 @@ acknowledges each QoS 1 message only after its transaction committed.
 from __future__ import annotations
 
 import logging
+import operator
 import threading
 import time
 from collections import Counter, deque
@@ -309,7 +310,9 @@ class Pipeline:
                             if t is not None:
                                 transitions.setdefault(device_id, []).append(t)
                 counts["stored"] += 1
-            rows.sort()  # in index order: each index page is visited once per batch
+            # In index order (device, metric, time), each index page visited once per batch;
+            # the sort is stable, so equal keys keep the order they were received in.
+            rows.sort(key=_INDEX_ORDER)
             insert_readings(session, rows)
             for item in signed:
                 session.add(SignedBatch(**item))
@@ -361,6 +364,8 @@ class Pipeline:
             return fresh.recipient.unprotect(payload, topic)
 
 
+#: Readings rows ``(tenant, device, metric, unit, value, ts)`` in the order of their index.
+_INDEX_ORDER = operator.itemgetter(1, 2, 5)
 #: No message for this long (seconds) and the waiting ones are stored at once.
 QUIET_S = 0.01
 
@@ -416,17 +421,19 @@ class BatchingInbox:
         if len(self._queue) >= self.batch_size:
             self._wake.set()
 
-    def _due(self) -> bool:
-        """A batch is due: full, gathered for ``interval``, or nothing arrived for
-        :data:`QUIET_S` (the burst is over, or the broker holds back the rest until it
-        has acknowledgements: Mosquitto sends 20 unacknowledged messages by default)."""
+    def _due(self) -> str | None:
+        """Why a batch is due: ``"full"``; or ``"waited"``, gathered for ``interval`` or
+        nothing arrived for :data:`QUIET_S` (the burst is over, or the broker holds back
+        the rest until it has acknowledgements); None while it is not."""
         if not self._queue:
-            return False
+            return None
         if len(self._queue) >= self.batch_size:
-            return True
+            return "full"
         now = time.monotonic()
         first = self._first
-        return now - self._last >= QUIET_S or (first is not None and now - first >= self.interval)
+        if now - self._last >= QUIET_S or (first is not None and now - first >= self.interval):
+            return "waited"
+        return None
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self._run, name="wuye-ingest", daemon=True)
@@ -438,11 +445,19 @@ class BatchingInbox:
             self._wake.wait(min(QUIET_S, self.interval))
             self._wake.clear()
             stopping = self._stop.is_set()
-            if stopping or self._due():
+            due = self._due()
+            if stopping or due:
+                # Full batches while the flow keeps filling them; a remainder waits for its
+                # own moment, unless this is that moment or the inbox is stopping.
+                everything = stopping or due == "waited"
                 self._first = None
-                while queue:
+                while len(queue) >= self.batch_size or (everything and queue):
                     n = min(len(queue), self.batch_size)
                     self._handle([queue.popleft() for _ in range(n)])
+                if not queue:
+                    self._first = None
+                elif self._first is None:
+                    self._first = time.monotonic()
             if stopping:
                 return
 
