@@ -68,19 +68,35 @@ def _site(state: Any, sandbox: bool) -> LedgerSite:
     return site
 
 
+def _unreachable(site: LedgerSite, exc: OSError) -> Problem:
+    """503: the node does not answer (or an embedded one was never started)."""
+    which = "沙箱账本" if site.name == "sandbox" else "平台账本"
+    hint = " (wuye run starts it)" if site.embedded else ""
+    return Problem(
+        "service-unavailable",
+        f"{which}不可达 / the {site.name} ledger at {site.rpc_url} is unreachable{hint}: {exc}",
+    )
+
+
 def votes_client(state: Any, *, sandbox: bool) -> VotesLedger:
-    """The process's votes client of the platform's or the sandbox ledger (409 if off)."""
+    """The process's votes client of the platform's or the sandbox ledger (409 if off,
+    503 if its node does not answer)."""
     attribute = "sandbox_votes_ledger" if sandbox else "votes_ledger"
     client = getattr(state, attribute, None)
     if client is None:
-        client = configured_votes(state.settings, _site(state, sandbox))
+        site = _site(state, sandbox)
+        try:
+            client = configured_votes(state.settings, site)
+        except OSError as exc:  # requests' connection errors included
+            raise _unreachable(site, exc) from exc
         setattr(state, attribute, client)
     return client
 
 
 def fund_client(state: Any, *, sandbox: bool) -> FundLedger:
-    """The process's fund client of the platform's or the sandbox ledger (409 if off);
-    a first deployment refers to the same site's Ballots contract."""
+    """The process's fund client of the platform's or the sandbox ledger (409 if off,
+    503 if its node does not answer); a first deployment refers to the same site's
+    Ballots contract."""
     from wuye.ledger.fund.chain import configured_ledger
 
     attribute = "sandbox_fund_ledger" if sandbox else "fund_ledger"
@@ -91,6 +107,9 @@ def fund_client(state: Any, *, sandbox: bool) -> FundLedger:
         votes = getattr(state, "sandbox_votes_ledger" if sandbox else "votes_ledger", None)
         if votes is not None:
             ballots = votes.officer.record(votes.record_address).functions.ballots().call()
-        client = configured_ledger(state.settings, ballots, site=site)
+        try:
+            client = configured_ledger(state.settings, ballots, site=site)
+        except OSError as exc:
+            raise _unreachable(site, exc) from exc
         setattr(state, attribute, client)
     return client
