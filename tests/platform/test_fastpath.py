@@ -150,6 +150,9 @@ def test_a_foreign_object_and_a_missing_route_answer_as_fastapi_does(client, dat
     planned, standard = _both(client, "PUT", "/api/v1/units", headers=headers_a)
     _same(planned, standard, "PUT /api/v1/units")
     assert planned.status_code == 405
+    for method in ("HEAD", "OPTIONS"):
+        planned, standard = _both(client, method, "/api/v1/units", headers=headers_a)
+        _same(planned, standard, f"{method} /api/v1/units")
 
 
 def _route_of(router: APIRouter, path: str):
