@@ -32,6 +32,15 @@ from wuye.platform.problems import Problem
 from wuye.sandbox.chain import VOTED_SHARE
 from wuye.sandbox.models import SandboxApp as SandboxAppRow
 
+#: A month's parking income from common parts: any fund movement will do.
+PARKING_INCOME = {
+    "period": 202601,
+    "category": "parking",
+    "income": True,
+    "amount_fen": 1000,
+    "description": "停车",
+}
+
 
 @pytest.fixture(scope="module")
 def nodes(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SimpleNamespace]:
@@ -169,13 +178,7 @@ def test_a_developers_own_votes_and_fund_records_go_to_the_sandbox_ledger_only(t
         assert r.status_code == 201, r.text
         r = http.post(
             f"/api/v1/fund/estates/{r.json()['id']}/common-parts",
-            json={
-                "period": 202601,
-                "category": "parking",
-                "income": True,
-                "amount_fen": 1000,
-                "description": "停车",
-            },
+            json=PARKING_INCOME,
         )
         assert r.status_code == 201, r.text
     assert _head(nodes.platform) > platform_head
@@ -213,13 +216,7 @@ def test_with_the_sandbox_ledger_off_sandboxes_work_without_votes_or_fund(
             estate = http.get("/api/v1/estates").json()["items"][0]["id"]
             r = http.post(
                 f"/api/v1/fund/estates/{estate}/common-parts",
-                json={
-                    "period": 202601,
-                    "category": "parking",
-                    "income": True,
-                    "amount_fen": 1000,
-                    "description": "停车",
-                },
+                json=PARKING_INCOME,
             )
             assert r.status_code == 409
             assert r.headers["content-type"].startswith("application/problem+json")

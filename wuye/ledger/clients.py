@@ -9,7 +9,6 @@ ledger (:mod:`wuye.ledger.sites`); tests may set them to clients of their own.
 
 from __future__ import annotations
 
-import json
 from typing import TYPE_CHECKING, Any
 
 from wuye.ledger.sites import LedgerSite, platform_site, site_for
@@ -35,27 +34,21 @@ def configured_votes(settings: Settings, site: LedgerSite | None = None) -> Vote
 
     site = site or platform_site(settings)
     w3 = connect(site.rpc_url)
-    key, record = site.env("VOTES_OFFICER_KEY"), site.env("VOTES_RECORD")
-    if key and record:
-        return VotesLedger(Officer(w3, key), record)
-    if not site.embedded:
-        raise Problem(
-            "conflict",
-            f"set {site.env_prefix}VOTES_OFFICER_KEY and {site.env_prefix}VOTES_RECORD "
-            "for this ledger",
-        )
-    state = site.state_dir / "votes-ledger.json"
-    if state.exists():
-        saved = json.loads(state.read_text())
-    else:
+
+    def deploy_new(admin_key: str) -> tuple[str, str]:
         officer_key = Account.create().key.hex()
-        _, record = deploy(
-            w3, site.dev_accounts()[0]["privateKey"], Account.from_key(officer_key).address
-        )
-        saved = {"officer_key": officer_key, "record": record}
-        state.write_text(json.dumps(saved))
-        state.chmod(0o600)
-    return VotesLedger(Officer(w3, saved["officer_key"]), saved["record"])
+        _, record = deploy(w3, admin_key, Account.from_key(officer_key).address)
+        return officer_key, record
+
+    key, record = site.contract(
+        key_env="VOTES_OFFICER_KEY",
+        address_env="VOTES_RECORD",
+        state_file="votes-ledger.json",
+        fields=("officer_key", "record"),
+        deploy=deploy_new,
+        what="votes record",
+    )
+    return VotesLedger(Officer(w3, key), record)
 
 
 def _site(state: Any, sandbox: bool) -> LedgerSite:

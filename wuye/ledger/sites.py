@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -76,6 +77,47 @@ class LedgerSite:
     def dev_accounts(self) -> list[dict[str, Any]]:
         """The embedded node's funded development accounts (``accounts.json``)."""
         return json.loads((self.node_dir / "accounts.json").read_text())
+
+    def contract(
+        self,
+        *,
+        key_env: str,
+        address_env: str,
+        state_file: str,
+        fields: tuple[str, str],
+        deploy: Callable[[str], tuple[str, str]] | None,
+        what: str,
+    ) -> tuple[str, str]:
+        """The signing key and contract address a client of this site acts with.
+
+        From the environment (``<prefix><key_env>``, ``<prefix><address_env>``); or, on
+        an embedded node, remembered in ``state_file`` under ``fields`` - deployed the
+        first time by ``deploy(dev_admin_key)``, which gives the new key and address
+        (with ``deploy`` None a contract not yet deployed is a :class:`LookupError`).
+        A ledger given by URL without those variables is a 409.
+        """
+        key, address = self.env(key_env), self.env(address_env)
+        if key and address:
+            return key, address
+        if not self.embedded:
+            from wuye.platform.problems import Problem
+
+            raise Problem(
+                "conflict",
+                f"set {self.env_prefix}{key_env} and {self.env_prefix}{address_env} "
+                "for this ledger",
+            )
+        state = self.state_dir / state_file
+        key_field, address_field = fields
+        if state.exists():
+            saved = json.loads(state.read_text())
+            return saved[key_field], saved[address_field]
+        if deploy is None:
+            raise LookupError(f"no {what} deployed yet ({state} is missing)")
+        key, address = deploy(self.dev_accounts()[0]["privateKey"])
+        state.write_text(json.dumps({key_field: key, address_field: address}))
+        state.chmod(0o600)
+        return key, address
 
     def env(self, name: str) -> str | None:
         """``WUYE_<name>`` for the platform, ``WUYE_SANDBOX_<name>`` for the sandboxes."""

@@ -27,7 +27,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 from sqlalchemy import (
     Connection,
@@ -61,6 +61,8 @@ NAMING_CONVENTION = {
 }
 
 E = TypeVar("E", bound=Executable)
+K = TypeVar("K")
+V = TypeVar("V")
 
 #: Value of ``wuye.tenant_id`` that row-level security reads as "the host firm".
 RLS_HOST = "*"
@@ -128,9 +130,29 @@ def _scope_of(session: Session) -> Scope:
 #: route's query for one shape of filters): its tenant-restricted form is remembered per
 #: tenant, so a call neither rebuilds it nor computes its SQL cache key again.
 REUSABLE = "wuye_reusable"
-_RESTRICTED_SIZE = 2048
-_restricted: OrderedDict[tuple[Executable, str], Executable] = OrderedDict()
-_restricted_lock = threading.Lock()
+
+
+class Memo(Generic[K, V]):
+    """A bounded map of things built once and kept (statements, plans), shared by every
+    thread: reads take no lock; past ``size`` entries the oldest go first."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._items: OrderedDict[K, V] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: K, default: Any = None) -> Any:
+        return self._items.get(key, default)
+
+    def put(self, key: K, value: V) -> V:
+        with self._lock:
+            self._items[key] = value
+            if len(self._items) > self.size:
+                self._items.popitem(last=False)
+        return value
+
+
+_restricted: Memo[tuple[Executable, str], Executable] = Memo(2048)
 
 
 def reusable(stmt: E) -> E:
@@ -162,12 +184,8 @@ def restricted(stmt: E, tenant_id: str) -> E:
     # statement is gone, a held statement cannot.
     found = _restricted.get(key)
     if found is None:
-        found = _tenant_criteria(stmt, tenant_id)
-        with _restricted_lock:
-            _restricted[key] = found
-            if len(_restricted) > _RESTRICTED_SIZE:
-                _restricted.popitem(last=False)
-    return found  # type: ignore[return-value]
+        found = _restricted.put(key, _tenant_criteria(stmt, tenant_id))
+    return found  # type: ignore[no-any-return]
 
 
 class DriverPlan:
@@ -241,11 +259,7 @@ class DriverPlan:
 
 #: The tenant a reusable statement's plan is compiled for; replaced at execution.
 _PLAN_TENANT = "\x00wuye-tenant"
-_PLANS_SIZE = 1024
-_plans: OrderedDict[tuple[Executable, str], tuple[DriverPlan, tuple[str, ...]] | None] = (
-    OrderedDict()
-)
-_plans_lock = threading.Lock()
+_plans: Memo[tuple[Executable, str], tuple[DriverPlan, tuple[str, ...]] | None] = Memo(1024)
 _UNPLANNED = object()
 
 
@@ -264,11 +278,7 @@ def _tenant_plan(stmt: Select[Any], dialect: Any) -> tuple[DriverPlan, tuple[str
         # the ordinary way, restricted by the ORM as every other statement is.
         if names:
             found = (plan, names)
-    with _plans_lock:
-        _plans[key] = found
-        if len(_plans) > _PLANS_SIZE:
-            _plans.popitem(last=False)
-    return found
+    return _plans.put(key, found)
 
 
 def plain_rows(

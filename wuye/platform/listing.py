@@ -14,8 +14,6 @@ only when the page does not already tell the total, a count.
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from functools import cache
 from typing import Any, Generic, TypeVar
@@ -26,7 +24,7 @@ from pydantic import BaseModel, TypeAdapter
 from sqlalchemy import Integer, Select, bindparam, func, select
 from sqlalchemy.orm import Session
 
-from wuye.platform.db import REUSABLE, plain_rows
+from wuye.platform.db import REUSABLE, Memo, plain_rows
 from wuye.platform.problems import Problem
 
 T = TypeVar("T")
@@ -93,10 +91,8 @@ def _order(model: type, fields: tuple[str, ...]) -> list[Any]:
 
 #: Execution parameters of the window of a reusable list statement.
 _LIMIT, _OFFSET = "_page_limit", "_page_offset"
-_WINDOWED_SIZE = 1024
 _Built = tuple[Select[Any], tuple[str, ...] | None, Select[Any] | None]
-_windowed: OrderedDict[tuple[Any, ...], _Built] = OrderedDict()
-_windowed_lock = threading.Lock()
+_windowed: Memo[tuple[Any, ...], _Built] = Memo(1024)
 
 
 def _windowed_statement(
@@ -135,12 +131,7 @@ def _windowed_statement(
     windowed = windowed.limit(bindparam(_LIMIT, type_=Integer)).offset(
         bindparam(_OFFSET, type_=Integer)
     )
-    built = (windowed, names, counted)
-    with _windowed_lock:
-        _windowed[key] = built
-        if len(_windowed) > _WINDOWED_SIZE:
-            _windowed.popitem(last=False)
-    return built
+    return _windowed.put(key, (windowed, names, counted))
 
 
 def _rows(

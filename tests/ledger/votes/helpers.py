@@ -6,7 +6,15 @@ from wuye.crypto import sm3_hash
 from wuye.ledger.votes import civil_code
 from wuye.ledger.votes.ballot import encrypt_ballot
 from wuye.ledger.votes.credentials import Credential, SimulatedOwner
-from wuye.ledger.votes.tally import Cast, Manifest, UnitWeight, ceremony_context
+from wuye.ledger.votes.tally import (
+    Cast,
+    Manifest,
+    UnitWeight,
+    ceremony_context,
+    decrypt_tally,
+    share_tally,
+    tally_ciphertexts,
+)
 from wuye.ledger.votes.trustees import TrusteeKey, ceremony
 
 #: The simulated owners of every test unit, by unit reference (hex): they hold the credentials.
@@ -83,3 +91,16 @@ def signed_ballot(manifest: dict, owners: SimulatedOwner, unit_id: str, choice: 
         ballot=ballot.encode(),
     )
     return {"ballot": ballot.to_json(), "signature": signature}
+
+
+def decide_on_ledger(officer, ref, manifest: Manifest, keys, counted: list[Cast]) -> None:  # noqa: ANN001
+    """Close the election, have two trustees decrypt the tally of ``counted`` and publish
+    the result and decision on the ledger."""
+    officer.close(ref)
+    tally = tally_ciphertexts(manifest, counted)
+    shares: dict = {}
+    for key in keys[:2]:
+        for k, share in share_tally(manifest, key, tally).items():
+            shares.setdefault(k, []).append(share)
+    result = decrypt_tally(manifest, tally, shares, len(counted))
+    officer.publish_result(ref, result, result.decision(manifest))

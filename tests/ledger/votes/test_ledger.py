@@ -6,13 +6,12 @@ import copy
 
 import pytest
 
-from tests.ledger.votes.helpers import cast_all, signed_cast, small_election
+from tests.ledger.votes.helpers import cast_all, decide_on_ledger, signed_cast, small_election
 from wuye.crypto import SM2PrivateKey, sm3_hash
 from wuye.ledger.votes.ballot import encrypt_ballot
 from wuye.ledger.votes.chain import KIND_CREDENTIALS
 from wuye.ledger.votes.credentials import Credential, encode_credentials, sign_ballot
 from wuye.ledger.votes.receipts import ReceiptError, build_receipt, verify_offline, verify_online
-from wuye.ledger.votes.tally import decrypt_tally, share_tally, tally_ciphertexts
 from wuye.ledger.votes.verify import verify_on_chain
 
 
@@ -35,14 +34,7 @@ def election(ledger):
                 tx_hash=tx.transactionHash,
             )
         )
-    officer.close(ref)
-    tally = tally_ciphertexts(manifest, casts)
-    shares: dict = {}
-    for key in keys[:2]:
-        for k, share in share_tally(manifest, key, tally).items():
-            shares.setdefault(k, []).append(share)
-    result = decrypt_tally(manifest, tally, shares, len(casts))
-    officer.publish_result(ref, result, result.decision(manifest))
+    decide_on_ledger(officer, ref, manifest, keys, casts)
     return ref, receipts
 
 
@@ -54,17 +46,6 @@ def test_an_election_verifies_from_the_ledger_alone(ledger, election):
     assert report.counts[(0, "area")] == 9000 + 8000 + 7000
     assert report.counts[(0, "heads")] == 2  # units 2 and 3 share a buyer: one head, cast first
     assert record.status == 3  # decided in Ballots
-
-
-def _decided(w3, officer, ref, manifest, keys, counted):
-    officer.close(ref)
-    tally = tally_ciphertexts(manifest, counted)
-    shares: dict = {}
-    for key in keys[:2]:
-        for k, share in share_tally(manifest, key, tally).items():
-            shares.setdefault(k, []).append(share)
-    result = decrypt_tally(manifest, tally, shares, len(counted))
-    officer.publish_result(ref, result, result.decision(manifest))
 
 
 @pytest.fixture(scope="module")
@@ -133,7 +114,7 @@ def revoted(ledger):
                 tx_hash=tx.transactionHash,
             )
         )
-    _decided(w3, officer, ref, manifest, keys, [other, last])
+    decide_on_ledger(officer, ref, manifest, keys, [other, last])
     return ref, receipts
 
 

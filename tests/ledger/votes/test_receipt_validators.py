@@ -24,7 +24,7 @@ from web3 import Web3
 
 from tests.ledger.conftest import call, free_port
 from tests.ledger.network import ProcessNetwork
-from tests.ledger.votes.helpers import signed_cast, small_election
+from tests.ledger.votes.helpers import decide_on_ledger, signed_cast, small_election
 from wuye import crypto
 from wuye.crypto import sm3_hash
 from wuye.ledger import contracts
@@ -37,7 +37,6 @@ from wuye.ledger.votes.receipts import (
     verify_offline,
     verify_online,
 )
-from wuye.ledger.votes.tally import decrypt_tally, share_tally, tally_ciphertexts
 
 pytestmark = pytest.mark.timeout(240)
 
@@ -178,14 +177,7 @@ def _tell(net: ProcessNetwork, port: int) -> Story:
     _wait(lambda: net.head(NEW) >= blocks[-1])
     b = cast_and_receipt(1)
 
-    officer.close(ref)
-    tally = tally_ciphertexts(manifest, casts)
-    shares: dict = {}
-    for key in keys[:2]:
-        for k, share in share_tally(manifest, key, tally).items():
-            shares.setdefault(k, []).append(share)
-    result = decrypt_tally(manifest, tally, shares, len(casts))
-    officer.publish_result(ref, result, result.decision(manifest))
+    decide_on_ledger(officer, ref, manifest, keys, casts)
     return Story(
         net=net,
         genesis=net.files.genesis,

@@ -9,7 +9,6 @@ remembers under ``var/``) the fund of this installation.
 
 from __future__ import annotations
 
-import json
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -262,38 +261,26 @@ def configured_ledger(
     sandboxes), or, on an embedded node, a contract deployed once with the node's dev
     admin and remembered in the site's ``fund-ledger.json`` (beside ``votes-ledger.json``)."""
     from wuye.ledger.sites import platform_site
-    from wuye.platform.problems import Problem
 
     site = site or platform_site(settings)
     w3 = connect(site.rpc_url)
-    key, address = site.env("FUND_MANAGER_KEY"), site.env("FUND_CONTRACT")
-    if key and address:
-        return FundLedger(Officer(w3, key), address)
-    if not site.embedded:
-        raise Problem(
-            "conflict",
-            f"set {site.env_prefix}FUND_MANAGER_KEY and {site.env_prefix}FUND_CONTRACT "
-            "for this ledger",
-        )
-    state = site.state_dir / "fund-ledger.json"
-    if state.exists():
-        saved = json.loads(state.read_text())
-    elif not deploy_if_missing:
-        raise LookupError(f"no maintenance fund deployed yet ({state} is missing)")
-    else:
-        if ballots_address is None:
+
+    def deploy_new(admin_key: str) -> tuple[str, str]:
+        ballots = ballots_address
+        if ballots is None:
             from wuye.ledger.clients import configured_votes
 
             votes = configured_votes(settings, site)
-            ballots_address = votes.officer.record(votes.record_address).functions.ballots().call()
+            ballots = votes.officer.record(votes.record_address).functions.ballots().call()
         manager_key = "0x" + bytes(Account.create().key).hex()
-        fund = deploy(
-            w3,
-            site.dev_accounts()[0]["privateKey"],
-            Account.from_key(manager_key).address,
-            ballots_address,
-        )
-        saved = {"manager_key": manager_key, "fund": fund}
-        state.write_text(json.dumps(saved))
-        state.chmod(0o600)
-    return FundLedger(Officer(w3, saved["manager_key"]), saved["fund"])
+        return manager_key, deploy(w3, admin_key, Account.from_key(manager_key).address, ballots)
+
+    key, address = site.contract(
+        key_env="FUND_MANAGER_KEY",
+        address_env="FUND_CONTRACT",
+        state_file="fund-ledger.json",
+        fields=("manager_key", "fund"),
+        deploy=deploy_new if deploy_if_missing else None,
+        what="maintenance fund",
+    )
+    return FundLedger(Officer(w3, key), address)
