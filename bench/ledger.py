@@ -36,7 +36,7 @@ from web3 import HTTPProvider, Web3
 
 from wuye.ledger import contracts
 from wuye.ledger.execution import Ledger
-from wuye.ledger.genesis import PERMISSIONS_ADDRESS, Genesis
+from wuye.ledger.genesis import PERMISSIONS_ADDRESS, Genesis, ReferenceLedgerVM
 from wuye.ledger.network import create_network
 
 GAS = 150_000  # a first-time subject costs about 104,000 gas
@@ -114,7 +114,8 @@ def raw_pyevm(
     apply_all_transactions is timed; moving to the next block is not.
     """
     with tempfile.TemporaryDirectory() as tmp:
-        ledger = Ledger(Path(tmp), Genesis.load(genesis_path))
+        # stock py-evm: Prague's own state and computation, not the ledger's interpreter
+        ledger = Ledger(Path(tmp), Genesis.load(genesis_path), vm_class=ReferenceLedgerVM)
         builder = ledger.block_class.get_transaction_builder()
         ledger.commit(ledger.build([builder.decode(raw) for raw in setup]), [])
         elapsed = 0.0

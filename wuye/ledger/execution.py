@@ -38,6 +38,7 @@ from wuye.ledger.genesis import (
     ZERO_HASH,
     Genesis,
     GenesisError,
+    LedgerVM,
     build_genesis,
     chain_class,
 )
@@ -178,13 +179,15 @@ def _import(chain: Any, block: BlockAPI, validate: bool) -> BlockAPI:
 class Ledger:
     """One node's chain: genesis, finalised blocks and their seals, on disk."""
 
-    def __init__(self, data_dir: Path, genesis: Genesis) -> None:
+    def __init__(
+        self, data_dir: Path, genesis: Genesis, vm_class: type[LedgerVM] = LEDGER_VM
+    ) -> None:
         self.data_dir = Path(data_dir)
         self.store = LedgerStore(self.data_dir / "chain")
         self.genesis = genesis
         self.chain_id = genesis.chain_id
-        self.chain_class = chain_class(genesis.chain_id)
-        self.block_class = LEDGER_VM.get_block_class()
+        self.chain_class = chain_class(genesis.chain_id, vm_class)
+        self.block_class = vm_class.get_block_class()
         self._validator_cache: dict[bytes, list[ValidatorInfo]] = {}
         self._commit_lock = threading.Lock()
         self._head: BlockHeaderAPI | None = None

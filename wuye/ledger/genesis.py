@@ -23,11 +23,13 @@ from eth.vm.chain_context import ChainContext
 from eth.vm.forks import PragueVM
 from eth.vm.forks.prague.blocks import PragueBlock
 from eth.vm.forks.prague.constants import DEPOSIT_CONTRACT_ADDRESS, DEPOSIT_REQUEST_TYPE
+from eth.vm.forks.prague.state import PragueState
 from eth.vm.message import Message
 from eth_abi import encode as abi_encode
 from eth_utils import to_canonical_address, to_checksum_address
 
 from wuye.ledger import contracts
+from wuye.ledger.evm import LedgerState
 
 
 def use_fast_keccak() -> None:
@@ -75,9 +77,13 @@ class LedgerVM(PragueVM):
     events of the mainnet deposit contract. This ledger has no such contract,
     so the scan can only find nothing; skipping it gives the same block and
     saves reading all receipts back from their trie.
+
+    Messages run on `wuye.ledger.evm.LedgerComputation`, py-evm's Prague
+    computation with a leaner interpreter loop and the same results.
     """
 
     block_class = LedgerBlock
+    _state_class = LedgerState
 
     @classmethod
     def validate_header(cls, header: BlockHeaderAPI, parent_header: BlockHeaderAPI) -> None:
@@ -97,6 +103,17 @@ class LedgerVM(PragueVM):
             super().process_deposit_request_data(block)
         else:
             block.block_requests.append(DEPOSIT_REQUEST_TYPE)
+
+
+class ReferenceLedgerVM(LedgerVM):
+    """`LedgerVM` executing on py-evm's own Prague state and computation.
+
+    The reference for anything that must not depend on wuye's interpreter:
+    independent re-execution (`wuye ledger verify --reexecute`) and the
+    baseline of `bench/ledger.py`.
+    """
+
+    _state_class = PragueState
 
 
 #: The fork every block executes under.
@@ -190,20 +207,20 @@ class Genesis:
         return cls.from_json(data)
 
 
-def chain_class(chain_id: int) -> type[Chain]:
-    """The py-evm chain class for a wuye ledger with this chain id."""
-    cached = _CHAIN_CLASSES.get(chain_id)
+def chain_class(chain_id: int, vm_class: type[LedgerVM] = LEDGER_VM) -> type[Chain]:
+    """The py-evm chain class for a wuye ledger with this chain id (and VM class)."""
+    cached = _CHAIN_CLASSES.get((chain_id, vm_class))
     if cached is None:
         cached = type(
             f"WuyeChain{chain_id}",
             (Chain,),
-            {"vm_configuration": ((0, LEDGER_VM),), "chain_id": chain_id},
+            {"vm_configuration": ((0, vm_class),), "chain_id": chain_id},
         )
-        _CHAIN_CLASSES[chain_id] = cached
+        _CHAIN_CLASSES[(chain_id, vm_class)] = cached
     return cached
 
 
-_CHAIN_CLASSES: dict[int, type[Chain]] = {}
+_CHAIN_CLASSES: dict[tuple[int, type[LedgerVM]], type[Chain]] = {}
 
 
 def _deploy(state: Any, address: bytes, name: str, ctor_types: list[str], args: list) -> None:

@@ -1,0 +1,210 @@
+"""The ledger's interpreter gives exactly stock py-evm's results.
+
+Blocks of real contract calls (successful, reverted, out of gas) are built on
+two ledgers from one genesis, one on `LedgerVM` and one on py-evm's own Prague
+computation (`ReferenceLedgerVM`), and must hash the same; random bytecode
+runs on both computations with the same outcome to the last unit of gas.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from eth.vm.code_stream import CodeStream
+from eth_account import Account
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from web3 import Web3
+
+from wuye.ledger import contracts
+from wuye.ledger.evm import jump_destinations
+from wuye.ledger.execution import Ledger
+from wuye.ledger.genesis import PERMISSIONS_ADDRESS, Genesis, LedgerVM, ReferenceLedgerVM
+from wuye.ledger.network import create_network
+
+ROLE_SENDER, ROLE_RATER = 1, 4
+
+
+@pytest.fixture(scope="module")
+def network(tmp_path_factory: pytest.TempPathFactory) -> tuple[Genesis, list[Any]]:
+    files = create_network(tmp_path_factory.mktemp("evm"), validators=1, base_port=1)
+    accounts = [Account.from_key(a["privateKey"]) for a in json.loads(files.accounts.read_text())]
+    return Genesis.load(files.genesis), accounts
+
+
+def _sign(genesis: Genesis, account: Any, nonce: int, fn: Any, gas: int) -> bytes:
+    """Sign a contract call or deployment built by web3.py, with no node to ask."""
+    tx = fn.build_transaction(
+        {
+            "from": account.address,
+            "nonce": nonce,
+            "gas": gas,
+            "chainId": genesis.chain_id,
+            "maxFeePerGas": 10**10,
+            "maxPriorityFeePerGas": 1,
+        }
+    )
+    return bytes(account.sign_transaction(tx).raw_transaction)
+
+
+def _workload(genesis: Genesis, accounts: list[Any]) -> list[list[bytes]]:
+    """Blocks: deploy and grant, then rate() calls that succeed, revert or run out of gas."""
+    admin, rater, outsider = accounts[0], accounts[1], accounts[2]
+    w3 = Web3()
+    abi, bytecode = contracts.load("CreditRegistry")
+    deploy = w3.eth.contract(abi=abi, bytecode=bytecode).constructor(
+        Web3.to_checksum_address(PERMISSIONS_ADDRESS)
+    )
+    registry_address = Web3.to_checksum_address(
+        Web3.keccak(b"\xd6\x94" + bytes.fromhex(admin.address[2:]) + b"\x80")[-20:]
+    )
+    registry = w3.eth.contract(address=registry_address, abi=abi)
+    permissions = w3.eth.contract(
+        address=Web3.to_checksum_address(PERMISSIONS_ADDRESS), abi=contracts.load("Permissions")[0]
+    )
+    grant = permissions.functions.grant(rater.address, ROLE_SENDER | ROLE_RATER)
+    setup = [_sign(genesis, admin, 0, deploy, 3_000_000), _sign(genesis, admin, 1, grant, 200_000)]
+
+    def rate(account: Any, nonce: int, subject: int, delta: int, gas: int = 200_000) -> bytes:
+        fn = registry.functions.rate(subject.to_bytes(32, "big"), 1, delta, b"\1" * 32)
+        return _sign(genesis, account, nonce, fn, gas)
+
+    calls = [rate(rater, n, subject=n % 7, delta=(n % 5) - 2) for n in range(40)]
+    calls.append(rate(outsider, 0, subject=1, delta=1))  # reverts: not a rater
+    calls.append(rate(rater, 40, subject=1, delta=10**6))  # reverts: delta out of range
+    calls.append(rate(rater, 41, subject=99, delta=1, gas=60_000))  # runs out of gas
+    calls.append(rate(rater, 42, subject=2, delta=-1))
+    return [setup, calls]
+
+
+def _build_all(tmp: Path, genesis: Genesis, blocks: list[list[bytes]], vm: type) -> list[Any]:
+    ledger = Ledger(tmp, genesis, vm_class=vm)
+    builder = ledger.block_class.get_transaction_builder()
+    built = []
+    try:
+        for number, raws in enumerate(blocks):
+            candidate = ledger.build(
+                [builder.decode(r) for r in raws], timestamp=1_900_000_000 + number
+            )
+            ledger.commit(candidate, [])
+            built.append(candidate.block)
+    finally:
+        ledger.close()
+    return built
+
+
+def test_blocks_of_contract_calls_hash_the_same_as_on_stock_py_evm(
+    network: tuple[Genesis, list[Any]], tmp_path: Path
+) -> None:
+    genesis, accounts = network
+    blocks = _workload(genesis, accounts)
+    ours = _build_all(tmp_path / "ours", genesis, blocks, LedgerVM)
+    reference = _build_all(tmp_path / "reference", genesis, blocks, ReferenceLedgerVM)
+    assert [len(b.transactions) for b in ours] == [2, len(blocks[1])]
+    for mine, theirs in zip(ours, reference, strict=True):
+        assert mine.header.state_root == theirs.header.state_root
+        assert mine.header.receipt_root == theirs.header.receipt_root
+        assert mine.header.gas_used == theirs.header.gas_used
+        assert mine.hash == theirs.hash
+
+
+def test_workload_includes_successes_reverts_and_out_of_gas(
+    network: tuple[Genesis, list[Any]], tmp_path: Path
+) -> None:
+    """The comparison above is only as good as its workload: it must exercise all three."""
+    genesis, accounts = network
+    blocks = _workload(genesis, accounts)
+    ledger = Ledger(tmp_path, genesis)
+    builder = ledger.block_class.get_transaction_builder()
+    ledger.commit(ledger.build([builder.decode(r) for r in blocks[0]]), [])
+    vm = ledger.reader().get_vm()
+    txs = [builder.decode(r) for r in blocks[1]]
+    _, receipts, computations = vm.apply_all_transactions(txs, vm.get_header())
+    ledger.close()
+    statuses = [r.state_root for r in receipts]
+    assert statuses.count(b"\x01") == 41 and statuses.count(b"") == 3
+    errors = {type(c.error).__name__ for c in computations if c.is_error}
+    assert errors == {"Revert", "OutOfGas"}
+
+
+# -- random bytecode ----------------------------------------------------------------
+
+# Opcodes that make interesting programs: arithmetic, memory, stack, halting. Jumps and
+# invalid opcodes end most random programs in an error that burns all gas (hiding any
+# difference in gas), so they are rare here; the contract workload and the jump
+# analysis test above cover them.
+_COMMON = [
+    0x01, 0x02, 0x03, 0x04, 0x10, 0x14, 0x15, 0x16, 0x19, 0x1B, 0x20, 0x35, 0x36, 0x37,
+    0x50, 0x51, 0x52, 0x53, 0x58, 0x59, 0x5A, 0x5B, 0x5F, 0x80, 0x81, 0x82, 0x90, 0x91,
+]  # fmt: skip
+_RARE = [0x00, 0x56, 0x57, 0xF3, 0xFD, 0xFE, 0x0C, 0xEF]
+_instruction = st.one_of(
+    st.sampled_from(_COMMON * 10 + _RARE).map(lambda op: bytes([op])),
+    st.integers(1, 32).flatmap(
+        lambda n: st.binary(min_size=n, max_size=n).map(lambda data: bytes([0x5F + n]) + data)
+    ),
+    st.integers(0, 255).map(lambda value: bytes([0x60, value])),
+)
+# A prelude of small PUSH1 values gives the program a stack to work on (so it does not
+# simply fail with an empty stack, which burns all gas and hides differences).
+_prelude = st.lists(st.integers(0, 255), min_size=12, max_size=12).map(
+    lambda values: b"".join(bytes([0x60, v]) for v in values)
+)
+_code = st.tuples(_prelude, st.lists(_instruction, max_size=60)).map(
+    lambda parts: parts[0] + b"".join(parts[1])
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(code=st.binary(max_size=300))
+def test_jump_analysis_matches_py_evm_code_stream(code: bytes) -> None:
+    stream = CodeStream(code)
+    starts = jump_destinations(code)
+    assert [p in starts for p in range(len(code) + 2)] == [
+        stream.is_valid_opcode(p) for p in range(len(code) + 2)
+    ]
+
+
+def _run(vm: Any, code: bytes, gas: int, data: bytes) -> tuple[Any, ...]:
+    computation = vm.execute_bytecode(
+        origin=b"\1" * 20,
+        gas_price=1,
+        gas=gas,
+        to=b"\2" * 20,
+        sender=b"\3" * 20,
+        value=0,
+        data=data,
+        code=code,
+    )
+    error = type(computation.error).__name__ if computation.is_error else None
+    return (
+        error,
+        computation.get_gas_remaining(),
+        computation.output,
+        computation._memory._bytes,
+        computation._stack.values,
+    )
+
+
+@pytest.fixture(scope="module")
+def ledgers(network: tuple[Genesis, list[Any]], tmp_path_factory: pytest.TempPathFactory) -> Any:
+    genesis, _ = network
+    opened = [
+        Ledger(tmp_path_factory.mktemp("vm"), genesis, vm_class=vm)
+        for vm in (LedgerVM, ReferenceLedgerVM)
+    ]
+    yield opened
+    for ledger in opened:
+        ledger.close()
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(code=_code, gas=st.integers(0, 60_000), data=st.binary(max_size=64))
+def test_random_bytecode_runs_as_on_stock_py_evm(
+    ledgers: list[Ledger], code: bytes, gas: int, data: bytes
+) -> None:
+    ours, reference = (ledger.reader().get_vm() for ledger in ledgers)
+    assert _run(ours, code, gas, data) == _run(reference, code, gas, data)

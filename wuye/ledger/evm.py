@@ -1,0 +1,188 @@
+"""The ledger's EVM: py-evm's Prague computation with a leaner interpreter loop.
+
+Every validator executes every block, so the interpreter's own overhead is
+paid four times over on a four-validator network. `LedgerComputation`
+changes how py-evm runs opcodes, never what they do:
+
+- static gas is charged inline in the loop, rather than through a method call
+  per opcode with a reason string (the same checks, the same `OutOfGas`);
+- jump destinations are analysed once per contract code and cached, rather
+  than by looking back up to 32 bytes on every new jump target;
+- memory accesses inside memory already paid for skip the gas arithmetic,
+  since expanding to a size not larger than the current one costs nothing
+  (Yellow Paper, appendix H.1, C_mem).
+
+The results are those of stock py-evm, byte for byte: `tests/ledger/test_evm.py`
+executes the same transactions on both and compares state roots, receipts and
+gas. `wuye ledger verify --reexecute` and `bench/ledger.py`'s baseline use
+stock py-evm (`eth.vm.forks.PragueVM`), so they stay independent of this module.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+from eth.abc import ComputationAPI, MessageAPI, StateAPI, TransactionContextAPI
+from eth.exceptions import Halt, OutOfGas
+from eth.vm.code_stream import CodeStream
+from eth.vm.forks.prague.computation import PragueComputation
+from eth.vm.forks.prague.state import PragueState
+from eth.vm.logic.invalid import InvalidOpcode
+from eth.vm.opcode import _FastOpcode
+from eth.vm.opcode_values import PUSH1, PUSH32, STOP
+
+__all__ = ["LedgerCodeStream", "LedgerComputation", "LedgerState", "jump_destinations"]
+
+
+@functools.lru_cache(maxsize=512)
+def jump_destinations(code: bytes) -> frozenset[int]:
+    """Positions in `code` that hold an instruction rather than PUSH data.
+
+    The linear scan of the Yellow Paper (9.4.3, D(c)): an opcode PUSHn is
+    followed by n bytes of data that are never instructions. py-evm's
+    `CodeStream.is_valid_opcode` answers the same question by looking back
+    from each position; this answers it once per code.
+    """
+    starts = []
+    position, size = 0, len(code)
+    while position < size:
+        starts.append(position)
+        opcode = code[position]
+        position += opcode - PUSH1 + 2 if PUSH1 <= opcode <= PUSH32 else 1
+    return frozenset(starts)
+
+
+class LedgerCodeStream(CodeStream):
+    """py-evm's code stream, with instruction positions from the cached analysis."""
+
+    __slots__ = ["_starts"]
+
+    def __init__(self, code_bytes: bytes) -> None:
+        super().__init__(code_bytes)
+        self._starts = jump_destinations(code_bytes)
+
+    def is_valid_opcode(self, position: int) -> bool:
+        return position in self._starts
+
+
+_TABLES: dict[int, tuple[Any, dict[int, tuple[int, Any, str]]]] = {}
+
+
+def _dispatch_table(opcodes: Any) -> dict[int, tuple[int, Any, str]]:
+    """opcode -> (static gas or -1, function to call, mnemonic), for one fork's table.
+
+    `_FastOpcode`s (a logic function and a constant gas cost) are split so the
+    loop charges the gas itself; anything else (opcodes with dynamic gas or
+    static-call guards) is called as py-evm calls it, with gas -1. Built once
+    per opcode table (kept alive beside it, so its id is never reused).
+    """
+    known = _TABLES.get(id(opcodes))
+    if known is not None and known[0] is opcodes:
+        return known[1]
+    table = {}
+    for value, opcode in opcodes.items():
+        if type(opcode) is _FastOpcode and opcode.gas_cost >= 0:
+            table[value] = (opcode.gas_cost, opcode.logic_fn, opcode.mnemonic)
+        else:
+            table[value] = (-1, opcode, getattr(opcode, "mnemonic", hex(value)))
+    _TABLES[id(opcodes)] = (opcodes, table)
+    return table
+
+
+class LedgerComputation(PragueComputation):
+    """Prague's computation with the interpreter loop of this module (see its docstring)."""
+
+    def __init__(
+        self,
+        state: StateAPI,
+        message: MessageAPI,
+        transaction_context: TransactionContextAPI,
+    ) -> None:
+        super().__init__(state, message, transaction_context)
+        self.code = LedgerCodeStream(message.code)
+
+    def extend_memory(self, start_position: int, size: int) -> None:
+        # Stack values are uint256 by construction. Within the current memory (always
+        # a multiple of 32 bytes) the new size is not larger, so the cost difference
+        # is zero and nothing is extended: exactly py-evm's outcome, without the work.
+        if size == 0 or start_position + size <= len(self._memory):
+            return
+        super().extend_memory(start_position, size)
+
+    def memory_write(self, start_position: int, size: int, value: bytes) -> None:
+        memory = self._memory
+        end = start_position + size
+        if size and len(value) == size and end <= len(memory) and value.__class__ is bytes:
+            memory._bytes[start_position:end] = value  # type: ignore[attr-defined]
+        else:  # anything unusual gets py-evm's checks and errors
+            memory.write(start_position, size, value)
+
+    @classmethod
+    def apply_computation(
+        cls,
+        state: StateAPI,
+        message: MessageAPI,
+        transaction_context: TransactionContextAPI,
+        parent_computation: ComputationAPI | None = None,
+    ) -> ComputationAPI:
+        """py-evm's `BaseComputation.apply_computation`, with static gas charged inline."""
+        if cls.logger.show_debug2:  # opcode tracing: py-evm's own loop logs each step
+            return super().apply_computation(
+                state, message, transaction_context, parent_computation
+            )
+        with cls(state, message, transaction_context) as computation:
+            if computation.is_origin_computation:
+                computation.contracts_created = []
+                if message.is_create:
+                    cls.consume_initcode_gas_cost(computation)
+            if parent_computation is not None:
+                computation.contracts_created = parent_computation.contracts_created
+            if message.is_create:
+                computation.contracts_created.append(message.storage_address)
+
+            precompile = computation.precompiles.get(message.code_address)
+            if precompile is not None:
+                if not message.is_delegation:
+                    precompile(computation)
+                return computation
+
+            table = _dispatch_table(computation.opcodes)
+            meter = computation._gas_meter
+            code = computation.code
+            raw = code._raw_code_bytes
+            size = len(raw)
+            try:
+                while True:
+                    pc = code.program_counter
+                    if pc < size:
+                        opcode = raw[pc]
+                        code.program_counter = pc + 1
+                    else:  # past the end: py-evm's stream yields STOP
+                        opcode = STOP
+                    entry = table.get(opcode)
+                    if entry is None:
+                        InvalidOpcode(opcode)(computation=computation)
+                        continue
+                    gas, fn, mnemonic = entry
+                    if gas < 0:
+                        fn(computation=computation)
+                        continue
+                    remaining = meter.gas_remaining
+                    if gas > remaining:
+                        raise OutOfGas(
+                            f"Out of gas: Needed {gas} - Remaining {remaining} - "
+                            f"Reason: {mnemonic}"
+                        )
+                    meter.gas_remaining = remaining - gas
+                    fn(computation)
+            except Halt:  # STOP, RETURN, REVERT, SELFDESTRUCT end the loop
+                pass
+        return computation
+
+
+class LedgerState(PragueState):
+    """Prague's state, running messages with `LedgerComputation`."""
+
+    computation_class = LedgerComputation
+
