@@ -171,8 +171,7 @@ class LedgerComputation(PragueComputation):
                     remaining = meter.gas_remaining
                     if gas > remaining:
                         raise OutOfGas(
-                            f"Out of gas: Needed {gas} - Remaining {remaining} - "
-                            f"Reason: {mnemonic}"
+                            f"Out of gas: Needed {gas} - Remaining {remaining} - Reason: {mnemonic}"
                         )
                     meter.gas_remaining = remaining - gas
                     fn(computation)
@@ -185,4 +184,3 @@ class LedgerState(PragueState):
     """Prague's state, running messages with `LedgerComputation`."""
 
     computation_class = LedgerComputation
-
