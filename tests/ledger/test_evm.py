@@ -9,6 +9,7 @@ runs on both computations with the same outcome to the last unit of gas.
 from __future__ import annotations
 
 import json
+import random
 from pathlib import Path
 from typing import Any
 
@@ -109,6 +110,57 @@ def test_blocks_of_contract_calls_hash_the_same_as_on_stock_py_evm(
         assert mine.header.receipt_root == theirs.header.receipt_root
         assert mine.header.gas_used == theirs.header.gas_used
         assert mine.hash == theirs.hash
+
+
+# A contract that stores calldata's (slot, value) word pairs: SSTORE(slot, value) for each.
+_STORE_PAIRS = bytes.fromhex("5f5b3681101560175780602001358135556040016001565b00")
+_DEPLOY_STORE_PAIRS = bytes.fromhex("6019600a5f3960195ff3") + _STORE_PAIRS
+
+
+def test_storage_writes_updates_and_deletes_give_stock_py_evm_roots(
+    network: tuple[Genesis, list[Any]], tmp_path: Path
+) -> None:
+    """Many slots set, overwritten and cleared across blocks: the batched trie writes and
+    cached reads of wuye.ledger.storage must give py-evm's storage roots."""
+    genesis, accounts = network
+    owner = accounts[0]
+    contract = Web3.keccak(b"\xd6\x94" + bytes.fromhex(owner.address[2:]) + b"\x80")[-20:]
+    rng = random.Random(7)
+    slots = [rng.randrange(2**256) for _ in range(60)] + list(range(40))
+
+    def tx(nonce: int, data: bytes, to: bytes | None = None) -> bytes:
+        fields = {
+            "nonce": nonce,
+            "gas": 3_000_000,
+            "chainId": genesis.chain_id,
+            "maxFeePerGas": 10**10,
+            "maxPriorityFeePerGas": 1,
+            "data": data,
+            **({"to": Web3.to_checksum_address(to)} if to else {}),
+        }
+        return bytes(owner.sign_transaction(fields).raw_transaction)
+
+    blocks, nonce = [[tx(0, _DEPLOY_STORE_PAIRS)]], 1
+    for _ in range(5):
+        block = []
+        for _ in range(8):
+            pairs = [
+                (rng.choice(slots), rng.choice([0, 0, 1, 2**255, rng.randrange(2**64)]))
+                for _ in range(rng.randrange(1, 25))
+            ]
+            data = b"".join(s.to_bytes(32, "big") + v.to_bytes(32, "big") for s, v in pairs)
+            block.append(tx(nonce, data, contract))
+            nonce += 1
+        blocks.append(block)
+    ours = _build_all(tmp_path / "ours", genesis, blocks, LedgerVM)
+    reference = _build_all(tmp_path / "reference", genesis, blocks, ReferenceLedgerVM)
+    assert [len(b.transactions) for b in ours] == [1] + [8] * 5
+    assert [b.hash for b in ours] == [b.hash for b in reference]
+    ledger = Ledger(tmp_path / "ours", genesis)
+    state = ledger.state_at(ledger.head())
+    assert state.get_code(contract) == _STORE_PAIRS
+    assert any(state.get_storage(contract, s) for s in slots)
+    ledger.close()
 
 
 def test_workload_includes_successes_reverts_and_out_of_gas(

@@ -10,7 +10,9 @@ changes how py-evm runs opcodes, never what they do:
   than by looking back up to 32 bytes on every new jump target;
 - memory accesses inside memory already paid for skip the gas arithmetic,
   since expanding to a size not larger than the current one costs nothing
-  (Yellow Paper, appendix H.1, C_mem).
+  (Yellow Paper, appendix H.1, C_mem);
+- contract storage is read through a cache of decoded trie nodes and written
+  in one batch per block (`wuye.ledger.storage`).
 
 The results are those of stock py-evm, byte for byte: `tests/ledger/test_evm.py`
 executes the same transactions on both and compares state roots, receipts and
@@ -31,6 +33,8 @@ from eth.vm.forks.prague.state import PragueState
 from eth.vm.logic.invalid import InvalidOpcode
 from eth.vm.opcode import _FastOpcode
 from eth.vm.opcode_values import PUSH1, PUSH32, STOP
+
+from wuye.ledger.storage import LedgerAccountDB
 
 __all__ = ["LedgerCodeStream", "LedgerComputation", "LedgerState", "jump_destinations"]
 
@@ -181,6 +185,7 @@ class LedgerComputation(PragueComputation):
 
 
 class LedgerState(PragueState):
-    """Prague's state, running messages with `LedgerComputation`."""
+    """Prague's state, running messages with `LedgerComputation`, storage on `LedgerAccountDB`."""
 
     computation_class = LedgerComputation
+    account_db_class = LedgerAccountDB

@@ -1,0 +1,173 @@
+"""Contract storage for the ledger's state: py-evm's account storage, batched and cached.
+
+py-evm writes a block's storage changes into each contract's storage trie one
+slot at a time (every write re-hashing the path from the root), and reads a
+slot by decoding every trie node on its path from the database, every time.
+`LedgerStorageLookup` keeps py-evm's layering (journal, cache, lookup) and
+changes only the bottom layer:
+
+- writes wait in a batch until a root is needed, then go in with one
+  `wuye.ledger.trie.update_trie` pass that touches each node once;
+- reads walk the trie through a process-wide cache of decoded nodes. Trie
+  nodes are addressed by their Keccak hash, so a cached node can never be stale.
+
+The roots and every value read are those of stock py-evm:
+`tests/ledger/test_evm.py` compares whole blocks with `ReferenceLedgerVM`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from eth._utils.padding import pad32
+from eth.constants import BLANK_ROOT_HASH
+from eth.db.account import AccountDB
+from eth.db.cache import CacheDB
+from eth.db.journal import JournalDB
+from eth.db.storage import AccountStorageDB, StorageLookup
+from eth_utils import keccak
+from trie import HexaryTrie
+
+from wuye.ledger.trie import decode_node, update_trie
+
+__all__ = ["LedgerAccountDB", "LedgerStorageLookup", "trie_get"]
+
+#: Decoded trie nodes by hash, shared by every trie in the process (content-addressed).
+_NODES: dict[bytes, Any] = {}
+#: Nodes kept before the cache starts afresh (a few tens of MB at most).
+_MAX_NODES = 200_000
+
+
+def _node(db: Any, ref: Any) -> Any:
+    """The decoded node a child reference points at (inline nodes are already decoded)."""
+    if ref.__class__ is list:
+        return ref
+    if len(ref) != 32:  # b"": an empty slot of a branch
+        return b""
+    node = _NODES.get(ref)
+    if node is None:
+        node = decode_node(db[ref])
+        if len(_NODES) >= _MAX_NODES:
+            _NODES.clear()
+        _NODES[ref] = node
+    return node
+
+
+def trie_get(db: Any, root_hash: bytes, key: bytes) -> bytes:
+    """The value under `key` in the trie at `root_hash`, b"" if there is none.
+
+    What `HexaryTrie(db, root_hash)[key]` returns (Yellow Paper, appendix D),
+    through the decoded-node cache. Raises KeyError if `db` lacks a node.
+    """
+    if root_hash == BLANK_ROOT_HASH:
+        return b""
+    path = key.hex()
+    depth, size = 0, len(path)
+    node = _node(db, root_hash)
+    while True:
+        if node == b"":
+            return b""
+        if len(node) == 17:  # branch
+            if depth == size:
+                return node[16]  # type: ignore[no-any-return]
+            node = _node(db, node[int(path[depth], 16)])
+            depth += 1
+            continue
+        encoded_path, child = node  # leaf or extension: a hex-prefixed path first
+        flag = encoded_path[0] >> 4
+        part = encoded_path.hex()[2 - (flag & 1) :]
+        if flag & 2:  # leaf
+            return child if path[depth:] == part else b""  # type: ignore[no-any-return]
+        if not path.startswith(part, depth):
+            return b""
+        depth += len(part)
+        node = _node(db, child)
+
+
+class LedgerStorageLookup(StorageLookup):
+    """py-evm's storage lookup, with batched writes and cached reads (see the module)."""
+
+    _pending: dict[bytes, bytes]
+
+    def _initialize_to_root_hash(self, root_hash: bytes) -> None:
+        super()._initialize_to_root_hash(root_hash)  # type: ignore[arg-type]
+        self._pending = {}
+
+    def __getitem__(self, key: bytes) -> bytes:
+        hashed_slot = keccak(pad32(key))
+        pending = self._pending.get(hashed_slot)
+        if pending is not None:
+            return pending  # b"" for a deleted slot, as the trie answers
+        if self._write_trie is None:
+            db, root = self._db, self._starting_root_hash
+        else:
+            db, root = self._trie_nodes_batch, self._write_trie.root_hash
+        try:
+            return trie_get(db, root, hashed_slot)
+        except KeyError:  # a missing node: py-evm's own path raises its own error
+            self._flush()
+            return super().__getitem__(key)
+
+    def __setitem__(self, key: bytes, value: bytes) -> None:
+        self._pending[keccak(pad32(key))] = value
+
+    def __delitem__(self, key: bytes) -> None:
+        self._pending[keccak(pad32(key))] = b""
+
+    def _exists(self, key: bytes) -> bool:
+        return self[key] != b""
+
+    @property
+    def has_changed_root(self) -> bool:
+        return self._write_trie is not None or bool(self._pending)
+
+    def get_changed_root(self) -> Any:
+        self._flush()
+        return super().get_changed_root()
+
+    def commit_to(self, db: Any) -> None:
+        self._flush()
+        super().commit_to(db)
+
+    def new_trie(self) -> int:
+        self._flush()
+        return super().new_trie()
+
+    def rollback_trie(self, trie_index: int) -> None:
+        self._pending = {}  # written to the trie being abandoned
+        super().rollback_trie(trie_index)
+
+    def _flush(self) -> None:
+        """Apply the pending writes to the write trie, in one pass."""
+        if not self._pending:
+            return
+        write_trie = self._get_write_trie()
+        batch = self._trie_nodes_batch
+        root, nodes = update_trie(batch, write_trie.root_hash, self._pending)
+        for node_hash, encoded in nodes.items():
+            batch[node_hash] = encoded
+        self._write_trie = HexaryTrie(batch, root_hash=root, prune=True)
+        self._pending = {}
+
+
+class LedgerStorageDB(AccountStorageDB):
+    """py-evm's account storage over a `LedgerStorageLookup`."""
+
+    def __init__(self, db: Any, storage_root: Any, address: Any) -> None:
+        super().__init__(db, storage_root, address)
+        self._storage_lookup = LedgerStorageLookup(db, storage_root, address)
+        self._storage_cache = CacheDB(self._storage_lookup)
+        self._locked_changes = JournalDB(self._storage_cache)
+        self._journal_storage = JournalDB(self._locked_changes)
+
+
+class LedgerAccountDB(AccountDB):
+    """py-evm's account database whose contracts' storage is `LedgerStorageDB`."""
+
+    def _get_address_store(self, address: Any) -> Any:
+        store = self._account_stores.get(address)
+        if store is None:
+            storage_root = self._get_storage_root(address)
+            store = LedgerStorageDB(self._raw_store_db, storage_root, address)
+            self._account_stores[address] = store
+        return store
