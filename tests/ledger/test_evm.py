@@ -14,6 +14,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import rlp
+from eth.rlp.accounts import Account as StateAccount
 from eth.vm.code_stream import CodeStream
 from eth_account import Account
 from hypothesis import HealthCheck, given, settings
@@ -25,6 +27,7 @@ from wuye.ledger.evm import jump_destinations
 from wuye.ledger.execution import Ledger
 from wuye.ledger.genesis import PERMISSIONS_ADDRESS, Genesis, LedgerVM, ReferenceLedgerVM
 from wuye.ledger.network import create_network
+from wuye.ledger.storage import decode_account, encode_account
 
 ROLE_SENDER, ROLE_RATER = 1, 4
 
@@ -260,3 +263,19 @@ def test_random_bytecode_runs_as_on_stock_py_evm(
 ) -> None:
     ours, reference = (ledger.reader().get_vm() for ledger in ledgers)
     assert _run(ours, code, gas, data) == _run(reference, code, gas, data)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    nonce=st.integers(0, 2**64 - 1),
+    balance=st.integers(0, 2**256 - 1),
+    storage_root=st.binary(min_size=32, max_size=32),
+    code_hash=st.binary(min_size=32, max_size=32),
+)
+def test_account_codec_is_rlp_of_the_account_sedes(
+    nonce: int, balance: int, storage_root: bytes, code_hash: bytes
+) -> None:
+    account = StateAccount(nonce, balance, storage_root, code_hash)
+    encoded = rlp.encode(account, sedes=StateAccount)
+    assert encode_account(account) == encoded
+    assert decode_account(encoded) == account

@@ -16,7 +16,7 @@ from typing import Any, Protocol
 from eth_utils import keccak
 from trie.constants import BLANK_NODE_HASH
 
-__all__ = ["decode_node", "update_trie"]
+__all__ = ["decode_node", "encode_node", "update_trie"]
 
 # A decoded node, as `HexaryTrie` decodes it: b"" (blank), [hex-prefixed path, value or child
 # reference] (leaf or extension) or 16 child references and a value (branch). A child reference
@@ -265,6 +265,11 @@ def _encode_item(item: Node) -> bytes:
         return _PREFIX[size] + item
     length = size.to_bytes((size.bit_length() + 7) // 8, "big")
     return bytes((0xB7 + len(length),)) + length + item
+
+
+def encode_node(node: list[Any]) -> bytes:
+    """The RLP encoding of a list of byte strings and embedded lists (a trie node, an account)."""
+    return _encode(node)
 
 
 def decode_node(encoded: bytes) -> Node:
