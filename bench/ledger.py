@@ -1,20 +1,25 @@
 """Ledger throughput: finalised contract calls per second on a four-validator devnet.
 
-Sends web3.py-signed `CreditRegistry.rate` calls to a four-validator devnet
-of separate processes on loopback, and measures, in the same run, raw py-evm
-`apply_all_transactions` of the very same signed transactions. Prints both
+Sends web3.py-signed `CreditRegistry.rate` calls (from accounts the development
+admin made raters, so every call succeeds and emits an event) to a
+four-validator devnet of separate processes on loopback, and measures, in the
+same run, stock py-evm's `apply_all_transactions` of the very same signed
+transactions (Prague's own computation: `ReferenceLedgerVM`). Prints both
 rates, their ratio, and time to finality (send -> seen final) p50 / p99.
 
     .venv/bin/python bench/ledger.py [--txs 3000] [--senders 8] [--rate 20]
 
 Ceiling: every validator executes every block, so four validators sharing
-two cores do four times raw py-evm's work per transaction; even with no other
-cost they reach at most half of raw py-evm's rate. The "node CPU per
-finalised tx" line shows how far above 4x the real cost is, and the line
-under the ratio turns it into the ratio the devnet would reach with both
-cores to itself (the wall-clock ratio moves with whatever else the machine
-runs). Time to finality of the saturated run is queueing (all calls are
-sent at once); the steady run shows finality at an offered load.
+two cores do four times the execution work per transaction. At stock
+py-evm's cost per call they could reach at most half of its rate; the nodes
+run `wuye.ledger.evm` (same results, less interpreter and trie overhead),
+which is what can take them past that. The "node CPU per finalised tx" line
+is the four nodes' whole cost per call (execution, admission, gossip,
+consensus, storage), and the line under the ratio turns it into the ratio the
+devnet would reach with both cores to itself (the wall-clock ratio moves with
+whatever else the machine runs, this script's own senders included). Time to
+finality of the saturated run is queueing (all calls are sent at once); the
+steady run shows finality at an offered load.
 """
 
 from __future__ import annotations
