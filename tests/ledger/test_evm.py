@@ -166,6 +166,45 @@ def test_storage_writes_updates_and_deletes_give_stock_py_evm_roots(
     ledger.close()
 
 
+@pytest.mark.filterwarnings("ignore:SELFDESTRUCT opcode present:DeprecationWarning")
+def test_storage_of_a_contract_destroyed_in_its_creating_transaction_is_wiped_as_on_py_evm(
+    network: tuple[Genesis, list[Any]], tmp_path: Path
+) -> None:
+    """EIP-6780: SELFDESTRUCT in the creating transaction deletes the account and its storage
+    (py-evm swaps in an empty storage trie), beside a contract that keeps its storage."""
+    genesis, accounts = network
+    owner = accounts[0]
+    # SSTORE slots 0 and 1, then SELFDESTRUCT to address 0
+    stores_then_destroys = bytes.fromhex("600160005560026001555fff")
+    stores_and_stays = bytes.fromhex("600760005500")
+
+    def create(nonce: int, initcode: bytes) -> bytes:
+        fields = {
+            "nonce": nonce,
+            "gas": 500_000,
+            "chainId": genesis.chain_id,
+            "maxFeePerGas": 10**10,
+            "maxPriorityFeePerGas": 1,
+            "data": initcode,
+        }
+        return bytes(owner.sign_transaction(fields).raw_transaction)
+
+    blocks = [[create(0, stores_then_destroys), create(1, stores_and_stays)]]
+    blocks.append([create(2, stores_then_destroys), create(3, stores_and_stays)])
+    ours = _build_all(tmp_path / "ours", genesis, blocks, LedgerVM)
+    reference = _build_all(tmp_path / "reference", genesis, blocks, ReferenceLedgerVM)
+    assert [b.hash for b in ours] == [b.hash for b in reference]
+    ledger = Ledger(tmp_path / "ours", genesis)
+    state = ledger.state_at(ledger.head())
+    sender = bytes.fromhex(owner.address[2:])
+    destroyed, kept = (
+        Web3.keccak(b"\xd6\x94" + sender + bytes([0x80 if n == 0 else n]))[-20:] for n in (0, 1)
+    )
+    assert state.get_storage(destroyed, 0) == 0 and not state.account_exists(destroyed)
+    assert state.get_storage(kept, 0) == 7
+    ledger.close()
+
+
 def test_workload_includes_successes_reverts_and_out_of_gas(
     network: tuple[Genesis, list[Any]], tmp_path: Path
 ) -> None:
