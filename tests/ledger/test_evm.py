@@ -247,8 +247,15 @@ _instruction = st.one_of(
 _prelude = st.lists(st.integers(0, 255), min_size=12, max_size=12).map(
     lambda values: b"".join(bytes([0x60, v]) for v in values)
 )
-_code = st.tuples(_prelude, st.lists(_instruction, max_size=60)).map(
-    lambda parts: parts[0] + b"".join(parts[1])
+# Sometimes a PUSH whose data runs past the end of the code (read as zeros).
+_truncated_push = st.one_of(
+    st.just(b""),
+    st.integers(1, 32).flatmap(
+        lambda n: st.binary(max_size=n - 1).map(lambda data: bytes([0x5F + n]) + data)
+    ),
+)
+_code = st.tuples(_prelude, st.lists(_instruction, max_size=60), _truncated_push).map(
+    lambda parts: parts[0] + b"".join(parts[1]) + parts[2]
 )
 
 

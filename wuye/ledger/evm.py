@@ -8,6 +8,8 @@ changes how py-evm runs opcodes, never what they do:
   per opcode with a reason string (the same checks, the same `OutOfGas`);
 - jump destinations are analysed once per contract code and cached, rather
   than by looking back up to 32 bytes on every new jump target;
+- PUSH1..PUSH32 (a third of all opcodes run) read their data inline, and the
+  stack pops integers without a generator or a function call per item;
 - memory accesses inside memory already paid for skip the gas arithmetic,
   since expanding to a size not larger than the current one costs nothing
   (Yellow Paper, appendix H.1, C_mem);
@@ -26,17 +28,30 @@ import functools
 from typing import Any
 
 from eth.abc import ComputationAPI, MessageAPI, StateAPI, TransactionContextAPI
-from eth.exceptions import Halt, OutOfGas
+from eth.exceptions import FullStack, Halt, InsufficientStack, OutOfGas
 from eth.vm.code_stream import CodeStream
 from eth.vm.forks.prague.computation import PragueComputation
 from eth.vm.forks.prague.state import PragueState
+from eth.vm.logic import stack as stack_logic
 from eth.vm.logic.invalid import InvalidOpcode
 from eth.vm.opcode import _FastOpcode
 from eth.vm.opcode_values import PUSH1, PUSH32, STOP
+from eth.vm.stack import Stack
 
 from wuye.ledger.storage import LedgerAccountDB
 
-__all__ = ["LedgerCodeStream", "LedgerComputation", "LedgerState", "jump_destinations"]
+__all__ = [
+    "LedgerCodeStream",
+    "LedgerComputation",
+    "LedgerStack",
+    "LedgerState",
+    "jump_destinations",
+]
+
+#: py-evm's PUSH1..PUSH32 logic functions, by the number of data bytes they push.
+_PUSH_LOGIC = {getattr(stack_logic, f"push{n}"): n for n in range(1, 33)}
+#: The most items the EVM stack holds (Yellow Paper 9.1).
+_STACK_LIMIT = 1024
 
 
 @functools.lru_cache(maxsize=512)
@@ -70,6 +85,33 @@ class LedgerCodeStream(CodeStream):
         return position in self._starts
 
 
+class LedgerStack(Stack):
+    """py-evm's stack, popping integers without a generator or a call per item.
+
+    Items are ints or big-endian bytes (py-evm keeps whichever form was
+    pushed); popping one as an int converts bytes exactly as `to_int` does.
+    """
+
+    def pop1_int(self) -> int:
+        try:
+            item = self._pop()
+        except IndexError:
+            raise InsufficientStack("Wanted 1 stack item, had none") from None
+        return item if item.__class__ is int else int.from_bytes(item, "big")
+
+    def pop_ints(self, num_items: int) -> tuple[int, ...]:
+        values = self.values
+        if num_items < 1:  # never asked by an opcode; py-evm's own answer
+            return super().pop_ints(num_items)  # type: ignore[no-any-return]
+        if num_items > len(values):
+            raise InsufficientStack(f"Wanted {num_items} stack items, only had {len(values)}")
+        items = values[: -num_items - 1 : -1]  # the top num_items, topmost first
+        del values[-num_items:]
+        return tuple(
+            [item if item.__class__ is int else int.from_bytes(item, "big") for item in items]
+        )
+
+
 _TABLES: dict[int, tuple[Any, dict[int, tuple[int, Any, str]]]] = {}
 
 
@@ -87,7 +129,10 @@ def _dispatch_table(opcodes: Any) -> dict[int, tuple[int, Any, str]]:
     table = {}
     for value, opcode in opcodes.items():
         if type(opcode) is _FastOpcode and opcode.gas_cost >= 0:
-            table[value] = (opcode.gas_cost, opcode.logic_fn, opcode.mnemonic)
+            # PUSHn carries n in place of its logic function: the loop pushes inline
+            push = _PUSH_LOGIC.get(opcode.logic_fn)
+            logic = opcode.logic_fn if push is None else push
+            table[value] = (opcode.gas_cost, logic, opcode.mnemonic)
         else:
             table[value] = (-1, opcode, getattr(opcode, "mnemonic", hex(value)))
     _TABLES[id(opcodes)] = (opcodes, table)
@@ -105,6 +150,7 @@ class LedgerComputation(PragueComputation):
     ) -> None:
         super().__init__(state, message, transaction_context)
         self.code = LedgerCodeStream(message.code)
+        self._stack = LedgerStack()
 
     def extend_memory(self, start_position: int, size: int) -> None:
         # Stack values are uint256 by construction. Within the current memory (always
@@ -156,6 +202,7 @@ class LedgerComputation(PragueComputation):
             code = computation.code
             raw = code._raw_code_bytes
             size = len(raw)
+            stack = computation._stack.values
             try:
                 while True:
                     pc = code.program_counter
@@ -178,6 +225,13 @@ class LedgerComputation(PragueComputation):
                             f"Out of gas: Needed {gas} - Remaining {remaining} - Reason: {mnemonic}"
                         )
                     meter.gas_remaining = remaining - gas
+                    if fn.__class__ is int:  # PUSHn: n data bytes, zero-padded past the end
+                        data = raw[pc + 1 : pc + 1 + fn]
+                        code.program_counter = pc + 1 + fn
+                        if len(stack) >= _STACK_LIMIT:
+                            raise FullStack("Stack limit reached")
+                        stack.append(data if len(data) == fn else data.ljust(fn, b"\0"))
+                        continue
                     fn(computation)
             except Halt:  # STOP, RETURN, REVERT, SELFDESTRUCT end the loop
                 pass
