@@ -19,7 +19,8 @@ changes how py-evm runs opcodes, never what they do:
 The results are those of stock py-evm, byte for byte: `tests/ledger/test_evm.py`
 executes the same transactions on both and compares state roots, receipts and
 gas. `wuye ledger verify --reexecute` and `bench/ledger.py`'s baseline use
-stock py-evm (`eth.vm.forks.PragueVM`), so they stay independent of this module.
+`ReferenceLedgerVM`, which runs py-evm's own Prague state and computation, so
+they stay independent of this module.
 """
 
 from __future__ import annotations
