@@ -27,7 +27,7 @@ from wuye.ledger.evm import jump_destinations
 from wuye.ledger.execution import Ledger
 from wuye.ledger.genesis import PERMISSIONS_ADDRESS, Genesis, LedgerVM, ReferenceLedgerVM
 from wuye.ledger.network import create_network
-from wuye.ledger.storage import decode_account, encode_account
+from wuye.ledger.storage import decode_account, decode_storage_value, encode_account
 
 ROLE_SENDER, ROLE_RATER = 1, 4
 
@@ -231,8 +231,9 @@ def test_workload_includes_successes_reverts_and_out_of_gas(
 # difference in gas), so they are rare here; the contract workload and the jump
 # analysis test above cover them.
 _COMMON = [
-    0x01, 0x02, 0x03, 0x04, 0x10, 0x14, 0x15, 0x16, 0x19, 0x1B, 0x20, 0x35, 0x36, 0x37,
-    0x50, 0x51, 0x52, 0x53, 0x58, 0x59, 0x5A, 0x5B, 0x5F, 0x80, 0x81, 0x82, 0x90, 0x91,
+    0x01, 0x02, 0x03, 0x04, 0x06, 0x10, 0x11, 0x12, 0x13, 0x14, 0x15, 0x16, 0x17, 0x18,
+    0x19, 0x1B, 0x1C, 0x20, 0x33, 0x34, 0x35, 0x36, 0x37, 0x3D, 0x50, 0x51, 0x52, 0x53,
+    0x54, 0x55, 0x58, 0x59, 0x5A, 0x5B, 0x5F, 0x80, 0x81, 0x82, 0x8F, 0x90, 0x91, 0x9F,
 ]  # fmt: skip
 _RARE = [0x00, 0x56, 0x57, 0xF3, 0xFD, 0xFE, 0x0C, 0xEF]
 _instruction = st.one_of(
@@ -270,6 +271,13 @@ def test_jump_analysis_matches_py_evm_code_stream(code: bytes) -> None:
 
 
 def _run(vm: Any, code: bytes, gas: int, data: bytes) -> tuple[Any, ...]:
+    """What a computation leaves: its error, gas, output, and memory and stack if it succeeded.
+
+    Stack items are compared as integers: py-evm keeps each as an int or as
+    bytes, whichever was pushed, and every opcode reads both the same way.
+    After an exceptional halt memory and stack are never observed again (all
+    gas is gone, the state reverts), so only the error and gas count there.
+    """
     computation = vm.execute_bytecode(
         origin=b"\1" * 20,
         gas_price=1,
@@ -281,13 +289,41 @@ def _run(vm: Any, code: bytes, gas: int, data: bytes) -> tuple[Any, ...]:
         code=code,
     )
     error = type(computation.error).__name__ if computation.is_error else None
+    if computation.is_error and computation.should_burn_gas:
+        return (error, computation.get_gas_remaining())
     return (
         error,
         computation.get_gas_remaining(),
         computation.output,
-        computation._memory._bytes,
-        computation._stack.values,
+        bytes(computation._memory._bytes),
+        [v if isinstance(v, int) else int.from_bytes(v, "big") for v in computation._stack.values],
     )
+
+
+# Programs for what random ones rarely reach: full stacks, and jumps to a JUMPDEST, past
+# the end, to a non-JUMPDEST, and into PUSH data that holds the JUMPDEST byte.
+_EDGE_PROGRAMS = {
+    "push0 overflow": b"\x5f" * 1025,
+    "dup overflow": b"\x5f" + b"\x80" * 1024,
+    "caller overflow": b"\x33" * 1025,
+    "swap16 underflow": b"\x5f" * 16 + b"\x9f",
+    "jump to jumpdest": b"\x60\x04\x56\x00\x5b\x60\x07\x60\x00\x52\x60\x20\x60\x00\xf3",
+    "jumpi taken": b"\x60\x01\x60\x06\x57\x00\x5b\x60\x01\x5f\x55\x00",
+    "jumpi not taken": b"\x5f\x60\x06\x57\x00\x5b\x00",
+    "jump past the end": b"\x61\x10\x00\x56",
+    "jump to a non-jumpdest": b"\x60\x00\x56",
+    "jump into push data": b"\x60\x04\x56\x60\x5b\x00",
+    "sstore set, reset, clear": b"\x60\x05\x5f\x55\x60\x06\x5f\x55\x5f\x5f\x55\x5f\x54\x00",
+    "sha3 of fresh memory": b"\x60\x40\x60\x10\x20\x5f\x52\x59\x5f\xf3",
+    "mstore far away": b"\x60\x01\x63\xff\xff\xff\xff\x52",
+}
+
+
+@pytest.mark.parametrize("name", sorted(_EDGE_PROGRAMS))
+def test_edge_programs_run_as_on_stock_py_evm(ledgers: list[Ledger], name: str) -> None:
+    ours, reference = (ledger.reader().get_vm() for ledger in ledgers)
+    code = _EDGE_PROGRAMS[name]
+    assert _run(ours, code, 1_000_000, b"") == _run(reference, code, 1_000_000, b"")
 
 
 @pytest.fixture(scope="module")
@@ -325,3 +361,22 @@ def test_account_codec_is_rlp_of_the_account_sedes(
     encoded = rlp.encode(account, sedes=StateAccount)
     assert encode_account(account) == encoded
     assert decode_account(encoded) == account
+
+
+@settings(max_examples=300, deadline=None)
+@given(value=st.one_of(st.integers(0, 300), st.integers(0, 2**256 - 1)))
+def test_storage_values_decode_as_rlp_decodes_them(value: int) -> None:
+    assert decode_storage_value(rlp.encode(value)) == value
+
+
+@pytest.mark.parametrize("encoded", [b"\x00", b"\x81\x05", b"\x82\x00\x01", b"\x80", b"\x83\x01"])
+def test_storage_values_that_rlp_refuses_are_refused(encoded: bytes) -> None:
+    try:
+        expected: Any = rlp.decode(encoded, sedes=rlp.sedes.big_endian_int)
+    except rlp.exceptions.RLPException as exc:
+        expected = type(exc)
+    try:
+        got: Any = decode_storage_value(encoded)
+    except rlp.exceptions.RLPException as exc:
+        got = type(exc)
+    assert got == expected

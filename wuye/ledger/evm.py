@@ -28,17 +28,22 @@ from __future__ import annotations
 import functools
 from typing import Any
 
+from eth._utils.address import generate_contract_address
 from eth.abc import ComputationAPI, MessageAPI, StateAPI, TransactionContextAPI
+from eth.constants import CREATE_CONTRACT_ADDRESS
 from eth.exceptions import FullStack, Halt, InsufficientStack, OutOfGas
 from eth.vm.code_stream import CodeStream
+from eth.vm.forks.cancun.constants import BLOB_TX_TYPE
 from eth.vm.forks.prague.computation import PragueComputation
-from eth.vm.forks.prague.state import PragueState
+from eth.vm.forks.prague.state import PragueState, PragueTransactionExecutor
 from eth.vm.logic import stack as stack_logic
 from eth.vm.logic.invalid import InvalidOpcode
+from eth.vm.message import Message
 from eth.vm.opcode import _FastOpcode
 from eth.vm.opcode_values import PUSH1, PUSH32, STOP
 from eth.vm.stack import Stack
 
+from wuye.ledger.ops import fast_op_for
 from wuye.ledger.storage import LedgerAccountDB
 
 __all__ = [
@@ -46,6 +51,7 @@ __all__ = [
     "LedgerComputation",
     "LedgerStack",
     "LedgerState",
+    "LedgerTransactionExecutor",
     "jump_destinations",
 ]
 
@@ -113,16 +119,19 @@ class LedgerStack(Stack):
         )
 
 
-_TABLES: dict[int, tuple[Any, dict[int, tuple[int, Any, str]]]] = {}
+_Entry = tuple[int, Any, str, bool]
+_TABLES: dict[int, tuple[Any, dict[int, _Entry]]] = {}
 
 
-def _dispatch_table(opcodes: Any) -> dict[int, tuple[int, Any, str]]:
-    """opcode -> (static gas or -1, function to call, mnemonic), for one fork's table.
+def _dispatch_table(opcodes: Any) -> dict[int, _Entry]:
+    """opcode -> (static gas or -1, function, mnemonic, fast), for one fork's table.
 
     `_FastOpcode`s (a logic function and a constant gas cost) are split so the
-    loop charges the gas itself; anything else (opcodes with dynamic gas or
-    static-call guards) is called as py-evm calls it, with gas -1. Built once
-    per opcode table (kept alive beside it, so its id is never reused).
+    loop charges the gas itself; their function is `wuye.ledger.ops`'s where it
+    has one (`fast`: called with the stack list and the computation), else
+    py-evm's. Anything else (opcodes with dynamic gas or static-call guards) is
+    called as py-evm calls it, with gas -1. Built once per opcode table (kept
+    alive beside it, so its id is never reused).
     """
     known = _TABLES.get(id(opcodes))
     if known is not None and known[0] is opcodes:
@@ -132,10 +141,16 @@ def _dispatch_table(opcodes: Any) -> dict[int, tuple[int, Any, str]]:
         if type(opcode) is _FastOpcode and opcode.gas_cost >= 0:
             # PUSHn carries n in place of its logic function: the loop pushes inline
             push = _PUSH_LOGIC.get(opcode.logic_fn)
-            logic = opcode.logic_fn if push is None else push
-            table[value] = (opcode.gas_cost, logic, opcode.mnemonic)
+            if push is not None:
+                table[value] = (opcode.gas_cost, push, opcode.mnemonic, False)
+                continue
+            fast = fast_op_for(opcode.logic_fn)
+            if fast is not None:
+                table[value] = (opcode.gas_cost, fast, opcode.mnemonic, True)
+            else:
+                table[value] = (opcode.gas_cost, opcode.logic_fn, opcode.mnemonic, False)
         else:
-            table[value] = (-1, opcode, getattr(opcode, "mnemonic", hex(value)))
+            table[value] = (-1, opcode, getattr(opcode, "mnemonic", hex(value)), False)
     _TABLES[id(opcodes)] = (opcodes, table)
     return table
 
@@ -216,7 +231,7 @@ class LedgerComputation(PragueComputation):
                     if entry is None:
                         InvalidOpcode(opcode)(computation=computation)
                         continue
-                    gas, fn, mnemonic = entry
+                    gas, fn, mnemonic, fast = entry
                     if gas < 0:
                         fn(computation=computation)
                         continue
@@ -226,6 +241,14 @@ class LedgerComputation(PragueComputation):
                             f"Out of gas: Needed {gas} - Remaining {remaining} - Reason: {mnemonic}"
                         )
                     meter.gas_remaining = remaining - gas
+                    if fast:
+                        try:
+                            fn(stack, computation)
+                        except IndexError:
+                            raise InsufficientStack(
+                                f"Insufficient stack items for {mnemonic}"
+                            ) from None
+                        continue
                     if fn.__class__ is int:  # PUSHn: n data bytes, zero-padded past the end
                         data = raw[pc + 1 : pc + 1 + fn]
                         code.program_counter = pc + 1 + fn
@@ -239,8 +262,52 @@ class LedgerComputation(PragueComputation):
         return computation
 
 
+class LedgerTransactionExecutor(PragueTransactionExecutor):
+    """Prague's transaction executor, without a debug line formatted for nobody.
+
+    py-evm's `build_evm_message` formats a debug2 line on every transaction
+    (the transaction's repr, the hash of its data, the whole contract code in
+    hex) whether or not that level is logged: about a tenth of a simple call's
+    overhead outside the interpreter. This is the same message, built the same
+    way; with debug2 logging on, py-evm's own method runs, line and all.
+    """
+
+    def build_evm_message(self, transaction: Any) -> MessageAPI:
+        state = self.vm_state
+        if state.logger.show_debug2:
+            return super().build_evm_message(transaction)
+        # Buy gas (EIP-1559 price; EIP-4844 blob fee) and increment the nonce
+        fee = transaction.gas * state.get_gas_price(transaction)
+        if transaction.type_id == BLOB_TX_TYPE:
+            fee += self.calc_data_fee(transaction)
+        sender = transaction.sender
+        state.delta_balance(sender, -1 * fee)
+        state.increment_nonce(sender)
+        refund = self.calc_message_refund(transaction)  # EIP-7702 authorisations
+        if transaction.to == CREATE_CONTRACT_ADDRESS:
+            create_address = generate_contract_address(sender, state.get_nonce(sender) - 1)
+            data, code, is_delegation = b"", transaction.data, False
+        else:
+            create_address = None
+            data = transaction.data
+            code, delegation_address = self.get_code_at_address(transaction.to)
+            is_delegation = delegation_address is not None
+        return Message(
+            gas=transaction.gas - transaction.intrinsic_gas,
+            to=transaction.to,
+            sender=sender,
+            value=transaction.value,
+            data=data,
+            code=code,
+            create_address=create_address,
+            refund=refund,
+            is_delegation=is_delegation,
+        )
+
+
 class LedgerState(PragueState):
     """Prague's state, running messages with `LedgerComputation`, storage on `LedgerAccountDB`."""
 
     computation_class = LedgerComputation
     account_db_class = LedgerAccountDB
+    transaction_executor_class = LedgerTransactionExecutor

@@ -38,7 +38,7 @@ from wuye.ledger.genesis import (
     ZERO_HASH,
     Genesis,
     GenesisError,
-    LedgerVM,
+    LedgerFork,
     build_genesis,
     chain_class,
 )
@@ -180,7 +180,7 @@ class Ledger:
     """One node's chain: genesis, finalised blocks and their seals, on disk."""
 
     def __init__(
-        self, data_dir: Path, genesis: Genesis, vm_class: type[LedgerVM] = LEDGER_VM
+        self, data_dir: Path, genesis: Genesis, vm_class: type[LedgerFork] = LEDGER_VM
     ) -> None:
         self.data_dir = Path(data_dir)
         self.store = LedgerStore(self.data_dir / "chain")

@@ -70,7 +70,7 @@ class LedgerBlock(PragueBlock):
         return type(self)(**fields)
 
 
-class LedgerVM(PragueVM):
+class LedgerFork(PragueVM):
     """Prague, the latest fork py-evm supports, minus a scan for beacon-chain deposits.
 
     Prague reads back every receipt of a block to collect EIP-6110 deposit
@@ -78,12 +78,11 @@ class LedgerVM(PragueVM):
     so the scan can only find nothing; skipping it gives the same block and
     saves reading all receipts back from their trie.
 
-    Messages run on `wuye.ledger.evm.LedgerComputation`, py-evm's Prague
-    computation with a leaner interpreter loop and the same results.
+    The rules every block follows; `LedgerVM` is how validators run them, and
+    `ReferenceLedgerVM` how an independent check runs them.
     """
 
     block_class = LedgerBlock
-    _state_class = LedgerState
 
     @classmethod
     def validate_header(cls, header: BlockHeaderAPI, parent_header: BlockHeaderAPI) -> None:
@@ -105,8 +104,27 @@ class LedgerVM(PragueVM):
             block.block_requests.append(DEPOSIT_REQUEST_TYPE)
 
 
-class ReferenceLedgerVM(LedgerVM):
-    """`LedgerVM` executing on py-evm's own Prague state and computation.
+class LedgerVM(LedgerFork):
+    """The ledger's fork as validators execute it: the same results, less overhead.
+
+    Messages run on `wuye.ledger.evm.LedgerComputation`, py-evm's Prague
+    computation with a leaner interpreter loop, over `LedgerState`.
+
+    py-evm re-checks each receipt it has just made from a transaction's logs:
+    that the receipt's bloom filter holds every log's address and topics. The
+    bloom is computed from those very logs when the receipt is made, so on a
+    receipt made here the check cannot fail; this VM skips it.
+    """
+
+    _state_class = LedgerState
+
+    @classmethod
+    def validate_receipt(cls, receipt: Any) -> None:
+        pass
+
+
+class ReferenceLedgerVM(LedgerFork):
+    """The ledger's fork on py-evm's own Prague state and computation, checks and all.
 
     The reference for anything that must not depend on wuye's interpreter:
     independent re-execution (`wuye ledger verify --reexecute`) and the

@@ -26,18 +26,20 @@ from typing import Any
 
 from eth._utils.padding import pad32
 from eth.constants import BLANK_ROOT_HASH
-from eth.db.account import AccountDB
+from eth.db.account import IS_PRESENT_VALUE, AccountDB
 from eth.db.cache import CacheDB
 from eth.db.journal import JournalDB
 from eth.db.storage import AccountStorageDB, StorageLookup
 from eth.rlp.accounts import Account
 from eth.validation import validate_canonical_address, validate_uint64, validate_uint256
 from eth_utils import keccak
+from rlp import decode as rlp_decode
+from rlp.sedes import big_endian_int
 from trie import HexaryTrie
 
 from wuye.ledger.trie import decode_node, encode_node, update_trie
 
-__all__ = ["LedgerAccountDB", "LedgerStorageLookup", "trie_get"]
+__all__ = ["LedgerAccountDB", "LedgerStorageLookup", "decode_storage_value", "trie_get"]
 
 #: Decoded trie nodes by hash, shared by every trie in the process (content-addressed).
 _NODES: dict[bytes, Any] = {}
@@ -157,6 +159,19 @@ class LedgerStorageLookup(StorageLookup):
         self._pending = {}
 
 
+def decode_storage_value(encoded: bytes) -> int:
+    """rlp.decode(encoded, sedes=big_endian_int), with the common cases inline."""
+    size = len(encoded)
+    first = encoded[0]
+    if size == 1 and 0 < first < 0x80:  # a single byte is its own encoding (0 is b"\x80")
+        return first
+    # a short string holding a minimal big-endian integer, as rlp requires of one
+    minimal = size > 1 and (encoded[1] >= 0x80 if size == 2 else encoded[1] != 0)
+    if minimal and first == 0x80 + size - 1:
+        return int.from_bytes(encoded[1:], "big")
+    return rlp_decode(encoded, sedes=big_endian_int)  # type: ignore[no-any-return]
+
+
 class LedgerStorageDB(AccountStorageDB):
     """py-evm's account storage over a `LedgerStorageLookup`."""
 
@@ -166,6 +181,16 @@ class LedgerStorageDB(AccountStorageDB):
         self._storage_cache = CacheDB(self._storage_lookup)
         self._locked_changes = JournalDB(self._storage_cache)
         self._journal_storage = JournalDB(self._locked_changes)
+
+    def get(self, slot: int, from_journal: bool = True) -> int:
+        """py-evm's `AccountStorageDB.get`, decoding the common RLP integers inline."""
+        self._accessed_slots.add(slot)
+        key = slot.to_bytes((slot.bit_length() + 7) // 8 or 1, "big")  # int_to_big_endian
+        try:
+            encoded = (self._journal_storage if from_journal else self._locked_changes)[key]
+        except KeyError:
+            return 0
+        return decode_storage_value(encoded) if encoded else 0
 
 
 def encode_account(account: Account) -> bytes:
@@ -218,6 +243,31 @@ class LedgerAccountDB(AccountDB):
         validate_uint64(nonce, title="Nonce")
         old = self._get_account(address)
         self._set_account(address, Account(nonce, old.balance, old.storage_root, old.code_hash))
+
+    # -- for the interpreter's SLOAD and SSTORE (wuye.ledger.ops): the arguments come
+    # from the EVM (a canonical address, a uint256 slot and value), so py-evm's
+    # argument checks are skipped; everything else is py-evm's own path.
+    def storage_value(self, address: bytes, slot: int, from_journal: bool = True) -> int:
+        store = self._account_stores.get(address)
+        if store is None:
+            store = self._get_address_store(address)
+        return store.get(slot, from_journal)  # type: ignore[no-any-return]
+
+    def set_storage_value(self, address: bytes, slot: int, value: int) -> None:
+        store = self._account_stores.get(address)
+        if store is None:
+            store = self._get_address_store(address)
+        self._dirty_accounts.add(address)
+        store.set(slot, value)
+
+    def warm_storage(self, address: bytes, slot: int) -> bool:
+        """Mark a slot accessed in this transaction (EIP-2929); True if it was cold."""
+        key = address + slot.to_bytes((slot.bit_length() + 7) // 8 or 1, "big")
+        accessed = self._journal_accessed_state
+        if key in accessed:
+            return False
+        accessed[key] = IS_PRESENT_VALUE
+        return True
 
     def _get_address_store(self, address: Any) -> Any:
         store = self._account_stores.get(address)

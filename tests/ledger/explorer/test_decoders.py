@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from eth_abi import encode
 from hypothesis import given
 from hypothesis import strategies as st
@@ -14,6 +15,12 @@ from wuye.ledger.explorer.decoders import (
     yuan,
 )
 from wuye.ledger.explorer.names import Names
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _abis_loaded() -> None:
+    """Build the (cached) event table once, before any example runs against the deadline."""
+    event_table()
 
 
 def _spec(contract: str, name: str):
