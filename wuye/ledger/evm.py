@@ -166,7 +166,17 @@ class LedgerComputation(PragueComputation):
     ) -> None:
         super().__init__(state, message, transaction_context)
         self.code = LedgerCodeStream(message.code)
-        self._stack = LedgerStack()
+        stack = self._stack = LedgerStack()
+        # py-evm binds these lazily with a `cached_property` each, whose first use
+        # per computation costs more than the call it saves; bind them here.
+        self.stack_pop_ints = stack.pop_ints
+        self.stack_pop_bytes = stack.pop_bytes
+        self.stack_pop_any = stack.pop_any
+        self.stack_pop1_int = stack.pop1_int
+        self.stack_pop1_bytes = stack.pop1_bytes
+        self.stack_pop1_any = stack.pop1_any
+        self.stack_push_int = stack.push_int
+        self.stack_push_bytes = stack.push_bytes
 
     def extend_memory(self, start_position: int, size: int) -> None:
         # Stack values are uint256 by construction. Within the current memory (always

@@ -306,20 +306,25 @@ def op_mstore(s: list, c: Any) -> None:
     )
 
 
+def op_codecopy(s: list, c: Any) -> None:
+    destination = _int(s.pop())
+    start = _int(s.pop())
+    size = _int(s.pop())
+    if size and destination + size > len(c._memory._bytes):
+        c.extend_memory(destination, size)
+    _charge(c, 3 * ((size + 31) // 32), "CODECOPY: word gas cost")  # GAS_COPY per word
+    if size:  # code past its end reads as zeros
+        code = c.code._raw_code_bytes[start : start + size]
+        c._memory._bytes[destination : destination + size] = code.ljust(size, b"\0")
+
+
 def op_sha3(s: list, c: Any) -> None:
     start = _int(s.pop())
     size = _int(s[-1])
     if size and start + size > len(c._memory._bytes):
         c.extend_memory(start, size)
     data = bytes(c._memory._bytes[start : start + size]) if size else b""
-    cost = 6 * ((size + 31) // 32)  # GAS_SHA3WORD per word
-    meter = c._gas_meter
-    if cost > meter.gas_remaining:
-        raise OutOfGas(
-            f"Out of gas: Needed {cost} - Remaining {meter.gas_remaining} "
-            "- Reason: SHA3: word gas cost"
-        )
-    meter.gas_remaining -= cost
+    _charge(c, 6 * ((size + 31) // 32), "SHA3: word gas cost")  # GAS_SHA3WORD per word
     s[-1] = keccak(data)
 
 
@@ -329,7 +334,9 @@ def op_sha3(s: list, c: Any) -> None:
 def _charge(c: Any, cost: int, reason: str) -> None:
     meter = c._gas_meter
     if cost > meter.gas_remaining:
-        raise OutOfGas(f"Out of gas: Needed {cost} - Remaining {meter.gas_remaining} - {reason}")
+        raise OutOfGas(
+            f"Out of gas: Needed {cost} - Remaining {meter.gas_remaining} - Reason: {reason}"
+        )
     meter.gas_remaining -= cost
 
 
@@ -423,6 +430,7 @@ FAST_OPS: dict[Any, Any] = {
     context.calldatasize: op_calldatasize,
     context.returndatasize: op_returndatasize,
     context.calldataload: op_calldataload,
+    context.codecopy: op_codecopy,
     memory.mload: op_mload,
     memory.mstore: op_mstore,
     sha3.sha3: op_sha3,
