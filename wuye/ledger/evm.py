@@ -42,6 +42,7 @@ from eth.vm.message import Message
 from eth.vm.opcode import _FastOpcode
 from eth.vm.opcode_values import PUSH1, PUSH32, STOP
 from eth.vm.stack import Stack
+from eth_utils import get_extended_debug_logger
 
 from wuye.ledger.ops import fast_op_for
 from wuye.ledger.storage import LedgerAccountDB
@@ -321,3 +322,6 @@ class LedgerState(PragueState):
     computation_class = LedgerComputation
     account_db_class = LedgerAccountDB
     transaction_executor_class = LedgerTransactionExecutor
+    #: py-evm's `BaseState.logger` looks this logger up by name on every use (a few
+    #: times per transaction, each taking the logging module's lock); it never changes.
+    logger = get_extended_debug_logger("eth.vm.state.LedgerState")
