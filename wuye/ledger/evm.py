@@ -31,16 +31,24 @@ from typing import Any
 from eth._utils.address import generate_contract_address
 from eth.abc import ComputationAPI, MessageAPI, StateAPI, TransactionContextAPI
 from eth.constants import CREATE_CONTRACT_ADDRESS
-from eth.exceptions import FullStack, Halt, InsufficientStack, OutOfGas
+from eth.exceptions import (
+    FullStack,
+    Halt,
+    InsufficientStack,
+    InvalidInstruction,
+    InvalidJumpDestination,
+    OutOfGas,
+)
 from eth.vm.code_stream import CodeStream
 from eth.vm.forks.cancun.constants import BLOB_TX_TYPE
 from eth.vm.forks.prague.computation import PragueComputation
 from eth.vm.forks.prague.state import PragueState, PragueTransactionExecutor
+from eth.vm.logic import flow
 from eth.vm.logic import stack as stack_logic
 from eth.vm.logic.invalid import InvalidOpcode
 from eth.vm.message import Message
 from eth.vm.opcode import _FastOpcode
-from eth.vm.opcode_values import PUSH1, PUSH32, STOP
+from eth.vm.opcode_values import JUMPDEST, PUSH1, PUSH32, STOP
 from eth.vm.stack import Stack
 from eth_utils import get_extended_debug_logger
 
@@ -120,19 +128,22 @@ class LedgerStack(Stack):
         )
 
 
-_Entry = tuple[int, Any, str, bool]
+# How the loop runs an opcode of each kind (the fourth item of a table entry).
+_PY, _FAST, _PUSH, _JUMP, _JUMPI = range(5)
+_Entry = tuple[int, Any, str, int]
 _TABLES: dict[int, tuple[Any, dict[int, _Entry]]] = {}
 
 
 def _dispatch_table(opcodes: Any) -> dict[int, _Entry]:
-    """opcode -> (static gas or -1, function, mnemonic, fast), for one fork's table.
+    """opcode -> (static gas or -1, function, mnemonic, kind), for one fork's table.
 
     `_FastOpcode`s (a logic function and a constant gas cost) are split so the
-    loop charges the gas itself; their function is `wuye.ledger.ops`'s where it
-    has one (`fast`: called with the stack list and the computation), else
-    py-evm's. Anything else (opcodes with dynamic gas or static-call guards) is
-    called as py-evm calls it, with gas -1. Built once per opcode table (kept
-    alive beside it, so its id is never reused).
+    loop charges the gas itself. Their function is `wuye.ledger.ops`'s where it
+    has one (`_FAST`: called with the stack list and the computation), else
+    py-evm's (`_PY`); PUSHn carries n (`_PUSH`) and JUMP and JUMPI run in the
+    loop itself. Anything else (opcodes with dynamic gas or static-call guards)
+    is called as py-evm calls it, with gas -1. Built once per opcode table
+    (kept alive beside it, so its id is never reused).
     """
     known = _TABLES.get(id(opcodes))
     if known is not None and known[0] is opcodes:
@@ -141,17 +152,18 @@ def _dispatch_table(opcodes: Any) -> dict[int, _Entry]:
     for value, opcode in opcodes.items():
         if type(opcode) is _FastOpcode and opcode.gas_cost >= 0:
             # PUSHn carries n in place of its logic function: the loop pushes inline
-            push = _PUSH_LOGIC.get(opcode.logic_fn)
-            if push is not None:
-                table[value] = (opcode.gas_cost, push, opcode.mnemonic, False)
-                continue
-            fast = fast_op_for(opcode.logic_fn)
-            if fast is not None:
-                table[value] = (opcode.gas_cost, fast, opcode.mnemonic, True)
-            else:
-                table[value] = (opcode.gas_cost, opcode.logic_fn, opcode.mnemonic, False)
+            logic, kind = opcode.logic_fn, _PY
+            if logic in _PUSH_LOGIC:
+                logic, kind = _PUSH_LOGIC[logic], _PUSH
+            elif logic is flow.jump:
+                kind = _JUMP
+            elif logic is flow.jumpi:
+                kind = _JUMPI
+            elif fast_op_for(logic) is not None:
+                logic, kind = fast_op_for(logic), _FAST
+            table[value] = (opcode.gas_cost, logic, opcode.mnemonic, kind)
         else:
-            table[value] = (-1, opcode, getattr(opcode, "mnemonic", hex(value)), False)
+            table[value] = (-1, opcode, getattr(opcode, "mnemonic", hex(value)), _PY)
     _TABLES[id(opcodes)] = (opcodes, table)
     return table
 
@@ -228,23 +240,29 @@ class LedgerComputation(PragueComputation):
             meter = computation._gas_meter
             code = computation.code
             raw = code._raw_code_bytes
+            starts = code._starts
             size = len(raw)
             stack = computation._stack.values
+            # The program counter lives in a local; the code stream's copy is brought up
+            # to date for py-evm's own opcode functions (PC reads it, none other moves it).
+            pc = code.program_counter
             try:
                 while True:
-                    pc = code.program_counter
                     if pc < size:
                         opcode = raw[pc]
-                        code.program_counter = pc + 1
+                        pc += 1
                     else:  # past the end: py-evm's stream yields STOP
                         opcode = STOP
                     entry = table.get(opcode)
                     if entry is None:
+                        code.program_counter = pc
                         InvalidOpcode(opcode)(computation=computation)
                         continue
-                    gas, fn, mnemonic, fast = entry
-                    if gas < 0:
+                    gas, fn, mnemonic, kind = entry
+                    if gas < 0:  # dynamic gas, static-call guards: py-evm's opcode object
+                        code.program_counter = pc
                         fn(computation=computation)
+                        pc = code.program_counter
                         continue
                     remaining = meter.gas_remaining
                     if gas > remaining:
@@ -252,7 +270,7 @@ class LedgerComputation(PragueComputation):
                             f"Out of gas: Needed {gas} - Remaining {remaining} - Reason: {mnemonic}"
                         )
                     meter.gas_remaining = remaining - gas
-                    if fast:
+                    if kind == _FAST:
                         try:
                             fn(stack, computation)
                         except IndexError:
@@ -260,16 +278,46 @@ class LedgerComputation(PragueComputation):
                                 f"Insufficient stack items for {mnemonic}"
                             ) from None
                         continue
-                    if fn.__class__ is int:  # PUSHn: n data bytes, zero-padded past the end
-                        data = raw[pc + 1 : pc + 1 + fn]
-                        code.program_counter = pc + 1 + fn
+                    if kind == _PUSH:  # PUSHn: n data bytes, zero-padded past the end
+                        end = pc + fn
+                        data = raw[pc:end]
+                        pc = end
                         if len(stack) >= _STACK_LIMIT:
                             raise FullStack("Stack limit reached")
                         stack.append(data if len(data) == fn else data.ljust(fn, b"\0"))
                         continue
-                    fn(computation)
+                    if kind == _JUMPI:
+                        if len(stack) < 2:
+                            raise InsufficientStack(f"Wanted 2 stack items, only had {len(stack)}")
+                        destination = stack.pop()
+                        condition = stack.pop()
+                        if not (
+                            condition
+                            if condition.__class__ is int
+                            else int.from_bytes(condition, "big")
+                        ):
+                            continue
+                    elif kind == _JUMP:
+                        if not stack:
+                            raise InsufficientStack("Wanted 1 stack item, had none")
+                        destination = stack.pop()
+                    else:
+                        code.program_counter = pc
+                        fn(computation)
+                        pc = code.program_counter
+                        continue
+                    # JUMP, or JUMPI taken: py-evm's checks, in its order
+                    if destination.__class__ is not int:
+                        destination = int.from_bytes(destination, "big")
+                    if destination >= size or raw[destination] != JUMPDEST:
+                        raise InvalidJumpDestination("Invalid Jump Destination")
+                    if destination not in starts:
+                        raise InvalidInstruction("Jump resulted in invalid instruction")
+                    pc = destination
             except Halt:  # STOP, RETURN, REVERT, SELFDESTRUCT end the loop
                 pass
+            finally:
+                code.program_counter = pc
         return computation
 
 

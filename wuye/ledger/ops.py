@@ -31,8 +31,6 @@ from typing import Any
 
 from eth.exceptions import (
     FullStack,
-    InvalidInstruction,
-    InvalidJumpDestination,
     OutOfGas,
     WriteProtection,
 )
@@ -55,7 +53,6 @@ __all__ = ["FAST_OPS", "fast_op_for"]
 
 _MASK = (1 << 256) - 1
 _SIGN = 1 << 255
-_JUMPDEST = 0x5B
 _LIMIT = 1024  # stack items (Yellow Paper 9.1)
 
 
@@ -225,28 +222,7 @@ def _swap(n: int) -> Any:
     return op_swap
 
 
-# -- flow -----------------------------------------------------------------------------
-
-
-def _jump_to(c: Any, destination: int) -> None:
-    code = c.code
-    code.program_counter = destination
-    raw = code._raw_code_bytes
-    if destination >= len(raw) or raw[destination] != _JUMPDEST:
-        raise InvalidJumpDestination("Invalid Jump Destination")
-    if destination not in code._starts:
-        raise InvalidInstruction("Jump resulted in invalid instruction")
-
-
-def op_jump(s: list, c: Any) -> None:
-    _jump_to(c, _int(s.pop()))
-
-
-def op_jumpi(s: list, c: Any) -> None:
-    destination = s.pop()
-    condition = s.pop()
-    if _int(condition):
-        _jump_to(c, _int(destination))
+# -- flow (JUMP and JUMPI run in the interpreter loop itself) ------------------------
 
 
 def op_jumpdest(s: list, c: Any) -> None:
@@ -422,8 +398,6 @@ FAST_OPS: dict[Any, Any] = {
     comparison.not_op: op_not,
     stack.pop: op_pop,
     stack.push0: op_push0,
-    flow.jump: op_jump,
-    flow.jumpi: op_jumpi,
     flow.jumpdest: op_jumpdest,
     context.caller: op_caller,
     context.callvalue: op_callvalue,
