@@ -16,6 +16,8 @@ from typing import Any
 import pytest
 import rlp
 from eth.rlp.accounts import Account as StateAccount
+from eth.rlp.logs import Log
+from eth.rlp.receipts import Receipt
 from eth.vm.code_stream import CodeStream
 from eth_account import Account
 from hypothesis import HealthCheck, given, settings
@@ -25,7 +27,13 @@ from web3 import Web3
 from wuye.ledger import contracts
 from wuye.ledger.evm import jump_destinations
 from wuye.ledger.execution import Ledger
-from wuye.ledger.genesis import PERMISSIONS_ADDRESS, Genesis, LedgerVM, ReferenceLedgerVM
+from wuye.ledger.genesis import (
+    PERMISSIONS_ADDRESS,
+    Genesis,
+    LedgerVM,
+    ReferenceLedgerVM,
+    encode_receipt,
+)
 from wuye.ledger.network import create_network
 from wuye.ledger.storage import decode_account, decode_storage_value, encode_account
 
@@ -381,3 +389,24 @@ def test_storage_values_that_rlp_refuses_are_refused(encoded: bytes) -> None:
     except rlp.exceptions.RLPException as exc:
         got = type(exc)
     assert got == expected
+
+
+_log = st.builds(
+    Log,
+    address=st.binary(min_size=20, max_size=20),
+    topics=st.lists(st.integers(0, 2**256 - 1), max_size=4).map(tuple),
+    data=st.binary(max_size=200),
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    status=st.sampled_from([b"", b"\x01"]),
+    gas_used=st.integers(0, 2**63),
+    logs=st.lists(_log, max_size=4),
+)
+def test_receipt_encoding_is_rlp_of_the_receipt_sedes(
+    status: bytes, gas_used: int, logs: list[Log]
+) -> None:
+    receipt = Receipt(state_root=status, gas_used=gas_used, logs=logs)
+    assert encode_receipt(receipt) == rlp.encode(receipt, cache=False)

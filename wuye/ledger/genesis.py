@@ -19,6 +19,7 @@ from eth.abc import AtomicDatabaseAPI, BlockHeaderAPI
 from eth.chains.base import Chain
 from eth.db.chain import ChainDB
 from eth.rlp.headers import BlockHeader
+from eth.rlp.receipts import Receipt
 from eth.vm.chain_context import ChainContext
 from eth.vm.forks import PragueVM
 from eth.vm.forks.prague.blocks import PragueBlock
@@ -27,6 +28,7 @@ from eth.vm.forks.prague.state import PragueState
 from eth.vm.message import Message
 from eth_abi import encode as abi_encode
 from eth_utils import to_canonical_address, to_checksum_address
+from rlp.codec import encode_raw as rlp_encode_raw
 
 from wuye.ledger import contracts
 from wuye.ledger.evm import LedgerState
@@ -104,6 +106,26 @@ class LedgerFork(PragueVM):
             block.block_requests.append(DEPOSIT_REQUEST_TYPE)
 
 
+def encode_receipt(receipt: Receipt) -> bytes:
+    """rlp.encode(receipt): [status, gas used, bloom (256 bytes), [[address, [topic], data]]].
+
+    Built from the fields directly rather than through each field's sedes
+    (which checks and converts every log and topic once more).
+    """
+    gas_used = receipt.gas_used
+    return rlp_encode_raw(
+        [
+            receipt.state_root,
+            gas_used.to_bytes((gas_used.bit_length() + 7) // 8, "big"),
+            receipt.bloom.to_bytes(256, "big"),
+            [
+                [log.address, [topic.to_bytes(32, "big") for topic in log.topics], log.data]
+                for log in receipt.logs
+            ],
+        ]
+    )
+
+
 class LedgerVM(LedgerFork):
     """The ledger's fork as validators execute it: the same results, less overhead.
 
@@ -113,7 +135,9 @@ class LedgerVM(LedgerFork):
     py-evm re-checks each receipt it has just made from a transaction's logs:
     that the receipt's bloom filter holds every log's address and topics. The
     bloom is computed from those very logs when the receipt is made, so on a
-    receipt made here the check cannot fail; this VM skips it.
+    receipt made here the check cannot fail; this VM skips it. Each receipt is
+    also given its encoding (`encode_receipt`) as rlp's cached one, which the
+    receipt trie and the store then use.
     """
 
     _state_class = LedgerState
@@ -121,6 +145,14 @@ class LedgerVM(LedgerFork):
     @classmethod
     def validate_receipt(cls, receipt: Any) -> None:
         pass
+
+    @classmethod
+    def make_receipt(cls, base_header: Any, transaction: Any, computation: Any, state: Any) -> Any:
+        receipt = super().make_receipt(base_header, transaction, computation, state)
+        inner = getattr(receipt, "_inner", receipt)  # a typed receipt wraps the legacy fields
+        if type(inner) is Receipt:
+            inner._cached_rlp = encode_receipt(inner)
+        return receipt
 
 
 class ReferenceLedgerVM(LedgerFork):
