@@ -7,7 +7,7 @@ same run, stock py-evm's `apply_all_transactions` of the very same signed
 transactions (Prague's own computation: `ReferenceLedgerVM`). Prints both
 rates, their ratio, and time to finality (send -> seen final) p50 / p99.
 
-    .venv/bin/python bench/ledger.py [--txs 3000] [--senders 8] [--rate 20]
+    .venv/bin/python bench/ledger.py [--txs 3000] [--senders 8] [--paced-txs 1000] [--rate R]
 
 Ceiling: every validator executes every block, so four validators sharing
 two cores do four times the execution work per transaction. At stock
@@ -17,9 +17,10 @@ which is what can take them past that. The "node CPU per finalised tx" line
 is the four nodes' whole cost per call (execution, admission, gossip,
 consensus, storage), and the line under the ratio turns it into the ratio the
 devnet would reach with both cores to itself (the wall-clock ratio moves with
-whatever else the machine runs, this script's own senders included). Time to
-finality of the saturated run is queueing (all calls are sent at once); the
-steady run shows finality at an offered load.
+whatever else the machine runs, this script's own senders included; their
+CPU is printed). Time to finality of the saturated run is queueing (all calls
+are sent at once, so the last waits for all before it); the steady run then
+offers half the throughput just measured, and shows finality under that load.
 """
 
 from __future__ import annotations
@@ -243,10 +244,15 @@ def main() -> None:
     parser.add_argument(
         "--paced-txs",
         type=int,
-        default=400,
+        default=1000,
         help="then this many more at --rate, for finality at a steady load",
     )
-    parser.add_argument("--rate", type=float, default=20.0, help="offered load of the paced run")
+    parser.add_argument(
+        "--rate",
+        type=float,
+        default=0.0,
+        help="offered load of the paced run, tx/s (default: half the saturated rate just measured)",
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="wuye-bench-") as tmp:
         root = Path(tmp)
@@ -290,7 +296,7 @@ def main() -> None:
         "  (target p99 < 2 s)"
     )
     if steady:
-        print(f"steady load of {args.rate:.0f} tx/s offered ({steady['finalised']} calls):")
+        print(f"steady load of {steady['rate']:.0f} tx/s offered ({steady['finalised']} calls):")
         print(
             f"  finalised {steady['tps']:.0f} tx/s; time to finality p50 / p99: "
             f"{steady['p50']:.2f} s / {steady['p99']:.2f} s"
@@ -333,7 +339,10 @@ def devnet_run_with(
         saturated = _drive(urls, phases[0], senders)
         cpu = sum(_cpu_seconds(p.pid) for p in procs) - cpu_before
         saturated["cpu_ms_per_tx"] = 1000 * cpu / max(1, saturated["finalised"])
+        rate = rate or saturated["tps"] / 2
         steady = _drive(urls, phases[1], senders, rate) if phases[1] else None
+        if steady:
+            steady["rate"] = rate
         return saturated, steady
     finally:
         for p in procs:
