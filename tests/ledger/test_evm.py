@@ -20,6 +20,7 @@ from eth.rlp.logs import Log
 from eth.rlp.receipts import Receipt
 from eth.vm.code_stream import CodeStream
 from eth_account import Account
+from eth_bloom import BloomFilter
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from web3 import Web3
@@ -33,6 +34,7 @@ from wuye.ledger.genesis import (
     LedgerVM,
     ReferenceLedgerVM,
     encode_receipt,
+    logs_bloom,
 )
 from wuye.ledger.network import create_network
 from wuye.ledger.storage import decode_account, decode_storage_value, encode_account
@@ -410,3 +412,10 @@ def test_receipt_encoding_is_rlp_of_the_receipt_sedes(
 ) -> None:
     receipt = Receipt(state_root=status, gas_used=gas_used, logs=logs)
     assert encode_receipt(receipt) == rlp.encode(receipt, cache=False)
+
+
+@settings(max_examples=200, deadline=None)
+@given(logs=st.lists(_log, max_size=4))
+def test_logs_bloom_is_eth_blooms(logs: list[Log]) -> None:
+    expected = BloomFilter.from_iterable(b for log in logs for b in log.bloomables)
+    assert logs_bloom(logs) == int(expected)

@@ -19,15 +19,22 @@ from eth.abc import AtomicDatabaseAPI, BlockHeaderAPI
 from eth.chains.base import Chain
 from eth.db.chain import ChainDB
 from eth.rlp.headers import BlockHeader
+from eth.rlp.logs import Log
 from eth.rlp.receipts import Receipt
 from eth.vm.chain_context import ChainContext
 from eth.vm.forks import PragueVM
+from eth.vm.forks.byzantium.constants import (
+    EIP658_TRANSACTION_STATUS_CODE_FAILURE as RECEIPT_FAILURE,
+)
+from eth.vm.forks.byzantium.constants import (
+    EIP658_TRANSACTION_STATUS_CODE_SUCCESS as RECEIPT_SUCCESS,
+)
 from eth.vm.forks.prague.blocks import PragueBlock
 from eth.vm.forks.prague.constants import DEPOSIT_CONTRACT_ADDRESS, DEPOSIT_REQUEST_TYPE
 from eth.vm.forks.prague.state import PragueState
 from eth.vm.message import Message
 from eth_abi import encode as abi_encode
-from eth_utils import to_canonical_address, to_checksum_address
+from eth_utils import keccak, to_canonical_address, to_checksum_address
 from rlp.codec import encode_raw as rlp_encode_raw
 
 from wuye.ledger import contracts
@@ -106,6 +113,29 @@ class LedgerFork(PragueVM):
             block.block_requests.append(DEPOSIT_REQUEST_TYPE)
 
 
+#: Transaction types whose receipt is `Receipt` (typed: wrapped as it is): legacy,
+#: EIP-2930 and EIP-1559. Others take py-evm's own `make_receipt`.
+_PLAIN_RECEIPT_TYPES = (None, 1, 2)
+
+
+def logs_bloom(logs: list[Log]) -> int:
+    """The receipt bloom of `logs` (Yellow Paper 4.4.1, M3:2048): what eth_bloom computes.
+
+    For each log's address and each topic (as 32 bytes): the low 11 bits of
+    each of the first three byte pairs of its Keccak hash set a bit.
+    """
+    bits = 0
+    for log in logs:
+        for item in (log.address, *(topic.to_bytes(32, "big") for topic in log.topics)):
+            digest = keccak(item)
+            bits |= (
+                1 << ((digest[0] << 8 | digest[1]) & 2047)
+                | 1 << ((digest[2] << 8 | digest[3]) & 2047)
+                | 1 << ((digest[4] << 8 | digest[5]) & 2047)
+            )
+    return bits
+
+
 def encode_receipt(receipt: Receipt) -> bytes:
     """rlp.encode(receipt): [status, gas used, bloom (256 bytes), [[address, [topic], data]]].
 
@@ -148,11 +178,28 @@ class LedgerVM(LedgerFork):
 
     @classmethod
     def make_receipt(cls, base_header: Any, transaction: Any, computation: Any, state: Any) -> Any:
-        receipt = super().make_receipt(base_header, transaction, computation, state)
-        inner = getattr(receipt, "_inner", receipt)  # a typed receipt wraps the legacy fields
-        if type(inner) is Receipt:
-            inner._cached_rlp = encode_receipt(inner)
-        return receipt
+        """Byzantium's receipt, its bloom and its encoding computed directly (same bytes)."""
+        type_id = transaction.type_id
+        if type_id not in _PLAIN_RECEIPT_TYPES:
+            receipt = super().make_receipt(base_header, transaction, computation, state)
+            inner = getattr(receipt, "_inner", receipt)
+            if type(inner) is Receipt:
+                inner._cached_rlp = encode_receipt(inner)
+            return receipt
+        gas_used = base_header.gas_used + cls.finalize_gas_used(transaction, computation)
+        logs = [
+            Log(address, topics, data) for address, topics, data in computation.get_log_entries()
+        ]
+        inner = Receipt(
+            state_root=RECEIPT_FAILURE if computation.is_error else RECEIPT_SUCCESS,
+            gas_used=gas_used,
+            logs=logs,
+            bloom=logs_bloom(logs),
+        )
+        inner._cached_rlp = encode_receipt(inner)
+        if type_id is None:  # a legacy transaction's receipt is the plain one
+            return inner
+        return transaction.receipt_builder.typed_receipt_class(type_id, inner)
 
 
 class ReferenceLedgerVM(LedgerFork):
