@@ -34,7 +34,8 @@ from eth.vm.forks.prague.constants import DEPOSIT_CONTRACT_ADDRESS, DEPOSIT_REQU
 from eth.vm.forks.prague.state import PragueState
 from eth.vm.message import Message
 from eth_abi import encode as abi_encode
-from eth_utils import keccak, to_canonical_address, to_checksum_address
+from eth_hash.auto import keccak
+from eth_utils import to_canonical_address, to_checksum_address
 from rlp.codec import encode_raw as rlp_encode_raw
 
 from wuye.ledger import contracts
@@ -53,8 +54,6 @@ def use_fast_keccak() -> None:
         from eth_hash.backends import pysha3
     except ImportError:  # safe-pysha3 not installed: keep eth-hash's own choice
         return
-    from eth_hash.auto import keccak
-
     keccak.hasher = pysha3.keccak256
     keccak.preimage = pysha3.preimage
 

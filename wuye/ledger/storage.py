@@ -25,14 +25,15 @@ from __future__ import annotations
 from typing import Any
 
 from eth._utils.padding import pad32
-from eth.constants import BLANK_ROOT_HASH
+from eth.constants import BLANK_ROOT_HASH, EMPTY_SHA3
 from eth.db.account import IS_PRESENT_VALUE, AccountDB
 from eth.db.cache import CacheDB
 from eth.db.journal import JournalDB
 from eth.db.storage import AccountStorageDB, StorageLookup
 from eth.rlp.accounts import Account
 from eth.validation import validate_canonical_address, validate_uint64, validate_uint256
-from eth_utils import keccak
+from eth.vm.interrupt import MissingBytecode
+from eth_hash.auto import keccak
 from rlp import decode as rlp_decode
 from rlp.sedes import big_endian_int
 from trie import HexaryTrie
@@ -268,6 +269,28 @@ class LedgerAccountDB(AccountDB):
             return False
         accessed[key] = IS_PRESENT_VALUE
         return True
+
+    def get_code(self, address: Any) -> bytes:
+        """py-evm's `get_code`, checking the read-key log without copying it.
+
+        py-evm asks whether the code's hash was read (for block witnesses) by
+        copying the whole log of keys read into a frozenset on every call: a
+        cost that grows with every key the block has read so far.
+        """
+        validate_canonical_address(address, title="Storage Address")
+        code_hash = self.get_code_hash(address)
+        if code_hash == EMPTY_SHA3:
+            return b""
+        try:
+            return self._journaldb[code_hash]  # type: ignore[no-any-return]
+        except KeyError:
+            raise MissingBytecode(code_hash) from KeyError
+        finally:
+            keys_read = getattr(self._raw_store_db, "_keys_read", None)
+            if keys_read is None:
+                keys_read = self._get_accessed_node_hashes()
+            if code_hash in keys_read:
+                self._accessed_bytecodes.add(address)
 
     def _get_address_store(self, address: Any) -> Any:
         store = self._account_stores.get(address)

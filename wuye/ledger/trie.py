@@ -2,9 +2,10 @@
 
 `update_trie` applies a whole batch of key changes to a trie stored as `trie.HexaryTrie` stores
 it, visiting each node on the changed paths once instead of once per changed key, and gives the
-same root as applying the changes one by one to a `HexaryTrie`. It hashes with `eth_utils.keccak`,
-which `wuye.ledger.genesis.use_fast_keccak` points at the C backend (not imported here: the
-ledger's storage, which genesis imports, uses this module).
+same root as applying the changes one by one to a `HexaryTrie`. It hashes with `eth_hash`'s
+keccak (without `eth_utils.keccak`'s argument checks), which `wuye.ledger.genesis.use_fast_keccak`
+points at the C backend (not imported here: the ledger's storage, which genesis imports, uses
+this module).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from collections.abc import Mapping
 from itertools import groupby
 from typing import Any, Protocol
 
-from eth_utils import keccak
+from eth_hash.auto import keccak
 from trie.constants import BLANK_NODE_HASH
 
 __all__ = ["decode_node", "encode_node", "update_trie"]
