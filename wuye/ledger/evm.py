@@ -30,7 +30,11 @@ from typing import Any
 
 from eth._utils.address import generate_contract_address
 from eth.abc import ComputationAPI, MessageAPI, StateAPI, TransactionContextAPI
-from eth.constants import CREATE_CONTRACT_ADDRESS
+from eth.constants import (
+    CREATE_CONTRACT_ADDRESS,
+    GAS_MEMORY,
+    GAS_MEMORY_QUADRATIC_DENOMINATOR,
+)
 from eth.exceptions import (
     FullStack,
     Halt,
@@ -66,6 +70,13 @@ __all__ = [
 
 #: py-evm's PUSH1..PUSH32 logic functions, by the number of data bytes they push.
 _PUSH_LOGIC = {getattr(stack_logic, f"push{n}"): n for n in range(1, 33)}
+
+
+def _memory_fee(words: int) -> int:
+    """Gas for memory of `words` 32-byte words: linear plus quadratic (py-evm's memory_gas_cost)."""
+    return words * GAS_MEMORY + words * words // GAS_MEMORY_QUADRATIC_DENOMINATOR
+
+
 #: The most items the EVM stack holds (Yellow Paper 9.1).
 _STACK_LIMIT = 1024
 
@@ -195,9 +206,26 @@ class LedgerComputation(PragueComputation):
         # Stack values are uint256 by construction. Within the current memory (always
         # a multiple of 32 bytes) the new size is not larger, so the cost difference
         # is zero and nothing is extended: exactly py-evm's outcome, without the work.
-        if size == 0 or start_position + size <= len(self._memory):
+        memory = self._memory
+        before = len(memory)
+        if size == 0 or start_position + size <= before:
             return
-        super().extend_memory(start_position, size)
+        if self.logger.show_debug2 or start_position < 0 or size < 0:
+            super().extend_memory(start_position, size)  # py-evm's checks and its log line
+            return
+        # Growing: py-evm's fee (Yellow Paper H.1, C_mem) for its new size in words,
+        # charged before memory grows. The size so far is always whole words.
+        after = (start_position + size + 31) // 32 * 32
+        fee = _memory_fee(after // 32) - _memory_fee(before // 32)
+        if fee:
+            meter = self._gas_meter
+            if fee > meter.gas_remaining:
+                raise OutOfGas(
+                    f"Out of gas: Needed {fee} - Remaining {meter.gas_remaining} "
+                    f"- Reason: Expanding memory {before} -> {after}"
+                )
+            meter.gas_remaining -= fee
+        memory.extend(start_position, size)
 
     def memory_write(self, start_position: int, size: int, value: bytes) -> None:
         memory = self._memory
