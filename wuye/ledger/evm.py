@@ -139,14 +139,17 @@ class LedgerStack(Stack):
         )
 
 
-# How the loop runs an opcode of each kind (the fourth item of a table entry).
-_PY, _FAST, _PUSH, _JUMP, _JUMPI = range(5)
+# How the loop runs an opcode of each kind (the fourth item of a table entry; the loop
+# compares with the literal values, which saves a global lookup per instruction).
+_PY, _FAST, _PUSH, _JUMP, _JUMPI = 0, 1, 2, 3, 4
 _Entry = tuple[int, Any, str, int]
-_TABLES: dict[int, tuple[Any, dict[int, _Entry]]] = {}
+_TABLES: dict[int, tuple[Any, list[_Entry | None]]] = {}
 
 
-def _dispatch_table(opcodes: Any) -> dict[int, _Entry]:
+def _dispatch_table(opcodes: Any) -> list[_Entry | None]:
     """opcode -> (static gas or -1, function, mnemonic, kind), for one fork's table.
+
+    A list of 256 entries (None for an undefined opcode), indexed by the opcode.
 
     `_FastOpcode`s (a logic function and a constant gas cost) are split so the
     loop charges the gas itself. Their function is `wuye.ledger.ops`'s where it
@@ -175,8 +178,9 @@ def _dispatch_table(opcodes: Any) -> dict[int, _Entry]:
             table[value] = (opcode.gas_cost, logic, opcode.mnemonic, kind)
         else:
             table[value] = (-1, opcode, getattr(opcode, "mnemonic", hex(value)), _PY)
-    _TABLES[id(opcodes)] = (opcodes, table)
-    return table
+    by_opcode: list[_Entry | None] = [table.get(value) for value in range(256)]
+    _TABLES[id(opcodes)] = (opcodes, by_opcode)
+    return by_opcode
 
 
 class LedgerComputation(PragueComputation):
@@ -281,7 +285,7 @@ class LedgerComputation(PragueComputation):
                         pc += 1
                     else:  # past the end: py-evm's stream yields STOP
                         opcode = STOP
-                    entry = table.get(opcode)
+                    entry = table[opcode]
                     if entry is None:
                         code.program_counter = pc
                         InvalidOpcode(opcode)(computation=computation)
@@ -298,7 +302,7 @@ class LedgerComputation(PragueComputation):
                             f"Out of gas: Needed {gas} - Remaining {remaining} - Reason: {mnemonic}"
                         )
                     meter.gas_remaining = remaining - gas
-                    if kind == _FAST:
+                    if kind == 1:  # _FAST
                         try:
                             fn(stack, computation)
                         except IndexError:
@@ -306,7 +310,7 @@ class LedgerComputation(PragueComputation):
                                 f"Insufficient stack items for {mnemonic}"
                             ) from None
                         continue
-                    if kind == _PUSH:  # PUSHn: n data bytes, zero-padded past the end
+                    if kind == 2:  # _PUSH: n data bytes, zero-padded past the end
                         end = pc + fn
                         data = raw[pc:end]
                         pc = end
@@ -314,7 +318,7 @@ class LedgerComputation(PragueComputation):
                             raise FullStack("Stack limit reached")
                         stack.append(data if len(data) == fn else data.ljust(fn, b"\0"))
                         continue
-                    if kind == _JUMPI:
+                    if kind == 4:  # _JUMPI
                         if len(stack) < 2:
                             raise InsufficientStack(f"Wanted 2 stack items, only had {len(stack)}")
                         destination = stack.pop()
@@ -325,7 +329,7 @@ class LedgerComputation(PragueComputation):
                             else int.from_bytes(condition, "big")
                         ):
                             continue
-                    elif kind == _JUMP:
+                    elif kind == 3:  # _JUMP
                         if not stack:
                             raise InsufficientStack("Wanted 1 stack item, had none")
                         destination = stack.pop()
