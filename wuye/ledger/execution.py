@@ -27,7 +27,8 @@ from eth.db import trie as eth_trie
 from eth.db.atomic import AtomicDB
 from eth.vm.forks.cancun.state import get_total_blob_gas
 from eth_abi import decode as abi_decode
-from eth_utils import ValidationError, keccak, to_checksum_address
+from eth_hash.auto import keccak
+from eth_utils import ValidationError, to_checksum_address
 from eth_utils import encode_hex as _hex
 from trie.utils.nibbles import bytes_to_nibbles
 
@@ -44,6 +45,7 @@ from wuye.ledger.genesis import (
 )
 from wuye.ledger.seals import Seal
 from wuye.ledger.store import LedgerStore, Overlay
+from wuye.ledger.trie import encode_node
 from wuye.ledger.txpool import AccountView
 
 ROLE_SENDER = 1
@@ -104,7 +106,7 @@ def ordered_trie_root_and_nodes(items: tuple[bytes, ...]) -> tuple[bytes, dict[b
     pairs = sorted((bytes_to_nibbles(rlp.encode(index)), item) for index, item in enumerate(items))
 
     def ref(node: list[Any]) -> Any:
-        encoded = rlp.encode(node)
+        encoded = encode_node(node)
         if len(encoded) < 32:
             return node
         digest = keccak(encoded)
@@ -132,7 +134,7 @@ def ordered_trie_root_and_nodes(items: tuple[bytes, ...]) -> tuple[bytes, dict[b
             branch[nibble] = ref(build(group, depth + 1))
         return branch
 
-    encoded_root = rlp.encode(build(pairs, 0))
+    encoded_root = encode_node(build(pairs, 0))
     root = keccak(encoded_root)
     nodes[root] = encoded_root
     return root, nodes
