@@ -6,19 +6,24 @@ changes how py-evm runs opcodes, never what they do:
 
 - static gas is charged inline in the loop, rather than through a method call
   per opcode with a reason string (the same checks, the same `OutOfGas`);
+- the most-run opcodes (arithmetic, comparisons, stack, memory, calldata,
+  SHA3, CODECOPY, SLOAD, SSTORE) are `wuye.ledger.ops`'s, working on the
+  stack list directly; PUSH1..PUSH32, JUMP and JUMPI run in the loop itself,
+  with the program counter in a local;
 - jump destinations are analysed once per contract code and cached, rather
   than by looking back up to 32 bytes on every new jump target;
-- PUSH1..PUSH32 (a third of all opcodes run) read their data inline, and the
-  stack pops integers without a generator or a function call per item;
 - memory accesses inside memory already paid for skip the gas arithmetic,
   since expanding to a size not larger than the current one costs nothing
-  (Yellow Paper, appendix H.1, C_mem);
+  (Yellow Paper, appendix H.1, C_mem), and growth is charged without py-evm's
+  argument checks and reason string;
 - contract storage is read through a cache of decoded trie nodes and written
   in one batch per block (`wuye.ledger.storage`).
 
-The results are those of stock py-evm, byte for byte: `tests/ledger/test_evm.py`
-executes the same transactions on both and compares state roots, receipts and
-gas. `wuye ledger verify --reexecute` and `bench/ledger.py`'s baseline use
+`LedgerTransactionExecutor` and `LedgerState` drop work py-evm does for its
+debug log whether or not it is on. The results are those of stock py-evm,
+byte for byte: `tests/ledger/test_evm.py` executes the same transactions on
+both and compares state roots, receipts and gas, and runs random programs on
+both. `wuye ledger verify --reexecute` and `bench/ledger.py`'s baseline use
 `ReferenceLedgerVM`, which runs py-evm's own Prague state and computation, so
 they stay independent of this module.
 """
