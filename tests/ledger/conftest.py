@@ -1,7 +1,8 @@
-"""Factories for ledger tests: an embedded node per module, accounts, deploy and transact."""
+"""Ledger test factories: an embedded node per module, one genesis on both VMs, accounts."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -13,7 +14,9 @@ from web3 import HTTPProvider, Web3
 from tests.serving import free_port
 from wuye.ledger import contracts
 from wuye.ledger.embedded import EmbeddedNode, start_embedded_node
-from wuye.ledger.genesis import PERMISSIONS_ADDRESS
+from wuye.ledger.execution import Ledger
+from wuye.ledger.genesis import PERMISSIONS_ADDRESS, Genesis, LedgerVM, ReferenceLedgerVM
+from wuye.ledger.network import create_network
 
 PERMISSIONS = Web3.to_checksum_address(PERMISSIONS_ADDRESS)
 
@@ -91,3 +94,24 @@ def new_member(w3: Web3, admin: Any, roles: int, fund: bool = True) -> Any:
 def tmp_dir(path: Path) -> Path:
     path.mkdir(parents=True, exist_ok=True)
     return path
+
+
+@pytest.fixture(scope="module")
+def network(tmp_path_factory: pytest.TempPathFactory) -> tuple[Genesis, list[Any]]:
+    """A one-validator genesis and its funded development accounts (no node running)."""
+    files = create_network(tmp_path_factory.mktemp("evm"), validators=1, base_port=1)
+    accounts = [Account.from_key(a["privateKey"]) for a in json.loads(files.accounts.read_text())]
+    return Genesis.load(files.genesis), accounts
+
+
+@pytest.fixture(scope="module")
+def ledgers(network: tuple[Genesis, list[Any]], tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """That genesis on the validators' `LedgerVM` and on py-evm's own (`ReferenceLedgerVM`)."""
+    genesis, _ = network
+    opened = [
+        Ledger(tmp_path_factory.mktemp("vm"), genesis, vm_class=vm)
+        for vm in (LedgerVM, ReferenceLedgerVM)
+    ]
+    yield opened
+    for ledger in opened:
+        ledger.close()

@@ -8,7 +8,6 @@ runs on both computations with the same outcome to the last unit of gas.
 
 from __future__ import annotations
 
-import json
 import random
 from pathlib import Path
 from typing import Any
@@ -19,7 +18,6 @@ from eth.rlp.accounts import Account as StateAccount
 from eth.rlp.logs import Log
 from eth.rlp.receipts import Receipt
 from eth.vm.code_stream import CodeStream
-from eth_account import Account
 from eth_bloom import BloomFilter
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -36,17 +34,9 @@ from wuye.ledger.genesis import (
     encode_receipt,
     logs_bloom,
 )
-from wuye.ledger.network import create_network
 from wuye.ledger.storage import decode_account, decode_storage_value, encode_account
 
 ROLE_SENDER, ROLE_RATER = 1, 4
-
-
-@pytest.fixture(scope="module")
-def network(tmp_path_factory: pytest.TempPathFactory) -> tuple[Genesis, list[Any]]:
-    files = create_network(tmp_path_factory.mktemp("evm"), validators=1, base_port=1)
-    accounts = [Account.from_key(a["privateKey"]) for a in json.loads(files.accounts.read_text())]
-    return Genesis.load(files.genesis), accounts
 
 
 def _sign(genesis: Genesis, account: Any, nonce: int, fn: Any, gas: int) -> bytes:
@@ -335,18 +325,6 @@ def test_edge_programs_run_as_on_stock_py_evm(ledgers: list[Ledger], name: str) 
     ours, reference = (ledger.reader().get_vm() for ledger in ledgers)
     code = _EDGE_PROGRAMS[name]
     assert _run(ours, code, 1_000_000, b"") == _run(reference, code, 1_000_000, b"")
-
-
-@pytest.fixture(scope="module")
-def ledgers(network: tuple[Genesis, list[Any]], tmp_path_factory: pytest.TempPathFactory) -> Any:
-    genesis, _ = network
-    opened = [
-        Ledger(tmp_path_factory.mktemp("vm"), genesis, vm_class=vm)
-        for vm in (LedgerVM, ReferenceLedgerVM)
-    ]
-    yield opened
-    for ledger in opened:
-        ledger.close()
 
 
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])

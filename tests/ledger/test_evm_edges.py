@@ -27,19 +27,16 @@ which covers refunds as receipts and headers count them.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 import pytest
 from eth.vm.message import Message
-from eth_account import Account
 from web3 import Web3
 
 from tests.ledger.test_evm import _DEPLOY_STORE_PAIRS, _build_all, _run
 from wuye.ledger.execution import Ledger
 from wuye.ledger.genesis import Genesis, LedgerVM, ReferenceLedgerVM
-from wuye.ledger.network import create_network
 
 #: The account the programs run as (`_run`'s `to`), its caller and the origin.
 CONTRACT, SENDER, ORIGIN = b"\2" * 20, b"\3" * 20, b"\1" * 20
@@ -63,25 +60,6 @@ MAX = "7f" + "ff" * 32  # PUSH32 2**256 - 1
 def push32(value: int) -> str:
     """PUSH32 of `value`: the stack item is bytes, as PUSH leaves it."""
     return "7f" + value.to_bytes(32, "big").hex()
-
-
-@pytest.fixture(scope="module")
-def network(tmp_path_factory: pytest.TempPathFactory) -> tuple[Genesis, list[Any]]:
-    files = create_network(tmp_path_factory.mktemp("edges"), validators=1, base_port=1)
-    accounts = [Account.from_key(a["privateKey"]) for a in json.loads(files.accounts.read_text())]
-    return Genesis.load(files.genesis), accounts
-
-
-@pytest.fixture(scope="module")
-def ledgers(network: tuple[Genesis, list[Any]], tmp_path_factory: pytest.TempPathFactory) -> Any:
-    genesis, _ = network
-    opened = [
-        Ledger(tmp_path_factory.mktemp("vm"), genesis, vm_class=vm)
-        for vm in (LedgerVM, ReferenceLedgerVM)
-    ]
-    yield opened
-    for ledger in opened:
-        ledger.close()
 
 
 def _vms(ledgers: list[Ledger]) -> tuple[Any, Any]:

@@ -172,14 +172,15 @@ def _dispatch_table(opcodes: Any) -> list[_Entry | None]:
         if type(opcode) is _FastOpcode and opcode.gas_cost >= 0:
             # PUSHn carries n in place of its logic function: the loop pushes inline
             logic, kind = opcode.logic_fn, _PY
+            fast = fast_op_for(logic)
             if logic in _PUSH_LOGIC:
                 logic, kind = _PUSH_LOGIC[logic], _PUSH
             elif logic is flow.jump:
                 kind = _JUMP
             elif logic is flow.jumpi:
                 kind = _JUMPI
-            elif fast_op_for(logic) is not None:
-                logic, kind = fast_op_for(logic), _FAST
+            elif fast is not None:
+                logic, kind = fast, _FAST
             table[value] = (opcode.gas_cost, logic, opcode.mnemonic, kind)
         else:
             table[value] = (-1, opcode, getattr(opcode, "mnemonic", hex(value)), _PY)

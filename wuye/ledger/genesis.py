@@ -164,9 +164,10 @@ class LedgerVM(LedgerFork):
     py-evm re-checks each receipt it has just made from a transaction's logs:
     that the receipt's bloom filter holds every log's address and topics. The
     bloom is computed from those very logs when the receipt is made, so on a
-    receipt made here the check cannot fail; this VM skips it. Each receipt is
-    also given its encoding (`encode_receipt`) as rlp's cached one, which the
-    receipt trie and the store then use.
+    receipt made here the check cannot fail; this VM skips it. Receipts of
+    legacy, EIP-2930 and EIP-1559 transactions are built here with their bloom
+    (`logs_bloom`) and their encoding (`encode_receipt`, set as rlp's cached
+    one, which the receipt trie then uses); other types take py-evm's path.
     """
 
     _state_class = LedgerState
@@ -180,11 +181,7 @@ class LedgerVM(LedgerFork):
         """Byzantium's receipt, its bloom and its encoding computed directly (same bytes)."""
         type_id = transaction.type_id
         if type_id not in _PLAIN_RECEIPT_TYPES:
-            receipt = super().make_receipt(base_header, transaction, computation, state)
-            inner = getattr(receipt, "_inner", receipt)
-            if type(inner) is Receipt:
-                inner._cached_rlp = encode_receipt(inner)
-            return receipt
+            return super().make_receipt(base_header, transaction, computation, state)
         gas_used = base_header.gas_used + cls.finalize_gas_used(transaction, computation)
         logs = [
             Log(address, topics, data) for address, topics, data in computation.get_log_entries()
@@ -303,7 +300,7 @@ class Genesis:
         return cls.from_json(data)
 
 
-def chain_class(chain_id: int, vm_class: type[LedgerVM] = LEDGER_VM) -> type[Chain]:
+def chain_class(chain_id: int, vm_class: type[LedgerFork] = LEDGER_VM) -> type[Chain]:
     """The py-evm chain class for a wuye ledger with this chain id (and VM class)."""
     cached = _CHAIN_CLASSES.get((chain_id, vm_class))
     if cached is None:
@@ -316,7 +313,7 @@ def chain_class(chain_id: int, vm_class: type[LedgerVM] = LEDGER_VM) -> type[Cha
     return cached
 
 
-_CHAIN_CLASSES: dict[tuple[int, type[LedgerVM]], type[Chain]] = {}
+_CHAIN_CLASSES: dict[tuple[int, type[LedgerFork]], type[Chain]] = {}
 
 
 def _deploy(state: Any, address: bytes, name: str, ctor_types: list[str], args: list) -> None:

@@ -34,6 +34,7 @@ from eth.rlp.accounts import Account
 from eth.validation import validate_canonical_address, validate_uint64, validate_uint256
 from eth.vm.interrupt import MissingBytecode
 from eth_hash.auto import keccak
+from eth_utils import int_to_big_endian
 from rlp import decode as rlp_decode
 from rlp.sedes import big_endian_int
 from trie import HexaryTrie
@@ -186,7 +187,7 @@ class LedgerStorageDB(AccountStorageDB):
     def get(self, slot: int, from_journal: bool = True) -> int:
         """py-evm's `AccountStorageDB.get`, decoding the common RLP integers inline."""
         self._accessed_slots.add(slot)
-        key = slot.to_bytes((slot.bit_length() + 7) // 8 or 1, "big")  # int_to_big_endian
+        key = int_to_big_endian(slot)
         try:
             encoded = (self._journal_storage if from_journal else self._locked_changes)[key]
         except KeyError:
@@ -249,21 +250,15 @@ class LedgerAccountDB(AccountDB):
     # from the EVM (a canonical address, a uint256 slot and value), so py-evm's
     # argument checks are skipped; everything else is py-evm's own path.
     def storage_value(self, address: bytes, slot: int, from_journal: bool = True) -> int:
-        store = self._account_stores.get(address)
-        if store is None:
-            store = self._get_address_store(address)
-        return store.get(slot, from_journal)  # type: ignore[no-any-return]
+        return self._get_address_store(address).get(slot, from_journal)  # type: ignore[no-any-return]
 
     def set_storage_value(self, address: bytes, slot: int, value: int) -> None:
-        store = self._account_stores.get(address)
-        if store is None:
-            store = self._get_address_store(address)
         self._dirty_accounts.add(address)
-        store.set(slot, value)
+        self._get_address_store(address).set(slot, value)
 
     def warm_storage(self, address: bytes, slot: int) -> bool:
         """Mark a slot accessed in this transaction (EIP-2929); True if it was cold."""
-        key = address + slot.to_bytes((slot.bit_length() + 7) // 8 or 1, "big")
+        key = address + int_to_big_endian(slot)
         accessed = self._journal_accessed_state
         if key in accessed:
             return False
